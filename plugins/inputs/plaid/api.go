@@ -1,0 +1,295 @@
+package plaid
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/plaid/plaid-go/v42/plaid"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+)
+
+// plaidVersion is the API version plaid-go v42 speaks; the lean sync request
+// sends the same.
+const plaidVersion = "2020-09-14"
+
+// maxResponseBytes bounds what one response may occupy in memory; a sync page
+// of 500 transactions is well under 1 MiB.
+const maxResponseBytes = 64 << 20
+
+// api is the plugin's view of Plaid. /transactions/sync, the call that moves
+// most data, is decoded into the few fields the plugin uses (plaid-go's models
+// cost several times more CPU per transaction); everything else goes through
+// plaid-go.
+type api struct {
+	baseURL  string
+	clientID string
+	secret   string
+	http     *http.Client
+	client   *plaid.APIClient
+}
+
+func newAPI(o plaidapi.Options) *api {
+	counting := o
+	counting.Transport = &countingTransport{next: transportOrDefault(o.Transport)}
+	httpClient := counting.HTTPClient()
+	return &api{
+		baseURL:  o.BaseURL,
+		clientID: o.ClientID,
+		secret:   o.Secret,
+		http:     httpClient,
+		client:   plaidapi.NewClientWithHTTP(o, httpClient),
+	}
+}
+
+func transportOrDefault(rt http.RoundTripper) http.RoundTripper {
+	if rt != nil {
+		return rt
+	}
+	return http.DefaultTransport
+}
+
+// callCounter counts the Plaid calls made on behalf of one item in one gather.
+type callCounter struct{ calls atomic.Int64 }
+
+type callCounterKey struct{}
+
+func withCallCounter(ctx context.Context, c *callCounter) context.Context {
+	return context.WithValue(ctx, callCounterKey{}, c)
+}
+
+type countingTransport struct{ next http.RoundTripper }
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if c, ok := req.Context().Value(callCounterKey{}).(*callCounter); ok {
+		c.calls.Add(1)
+	}
+	return t.next.RoundTrip(req)
+}
+
+// syncPage is one /transactions/sync response.
+type syncPage struct {
+	Added    []txn `json:"added"`
+	Modified []txn `json:"modified"`
+	Removed  []struct {
+		TransactionID string `json:"transaction_id"`
+		AccountID     string `json:"account_id"`
+	} `json:"removed"`
+	NextCursor   string        `json:"next_cursor"`
+	HasMore      bool          `json:"has_more"`
+	Accounts     []syncAccount `json:"accounts"`
+	UpdateStatus string        `json:"transactions_update_status"`
+}
+
+type syncAccount struct {
+	AccountID string `json:"account_id"`
+	Name      string `json:"name"`
+	Mask      string `json:"mask"`
+	Type      string `json:"type"`
+	Subtype   string `json:"subtype"`
+	Balances  struct {
+		ISOCurrencyCode    string `json:"iso_currency_code"`
+		UnofficialCurrency string `json:"unofficial_currency_code"`
+	} `json:"balances"`
+}
+
+// changes lists a page's entries in the order the index applies them.
+func (p *syncPage) changes() []change {
+	out := make([]change, 0, len(p.Added)+len(p.Modified)+len(p.Removed))
+	for i := range p.Added {
+		out = append(out, change{Kind: changeAdded, Txn: p.Added[i]})
+	}
+	for i := range p.Modified {
+		out = append(out, change{Kind: changeModified, Txn: p.Modified[i]})
+	}
+	for _, r := range p.Removed {
+		out = append(out, change{Kind: changeRemoved, Txn: txn{TransactionID: r.TransactionID, AccountID: r.AccountID}})
+	}
+	return out
+}
+
+type syncRequest struct {
+	AccessToken string       `json:"access_token"`
+	Cursor      string       `json:"cursor,omitempty"`
+	Count       int          `json:"count"`
+	Options     *syncOptions `json:"options,omitempty"`
+}
+
+type syncOptions struct {
+	DaysRequested int `json:"days_requested,omitempty"`
+}
+
+func (a *api) transactionsSync(ctx context.Context, accessToken, cursor string, count, daysRequested int) (*syncPage, error) {
+	req := syncRequest{AccessToken: accessToken, Cursor: cursor, Count: count}
+	if cursor == "" && daysRequested > 0 {
+		req.Options = &syncOptions{DaysRequested: daysRequested}
+	}
+	var page syncPage
+	if err := a.post(ctx, "/transactions/sync", &req, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// post sends one JSON request the way plaid-go does and decodes the answer
+// into out, or returns a *plaidapi.Error.
+func (a *api) post(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.baseURL+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Plaid-Version", plaidVersion)
+	req.Header.Set("PLAID-CLIENT-ID", a.clientID)
+	req.Header.Set("PLAID-SECRET", a.secret)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return &plaidapi.Error{Cause: fmt.Errorf("POST %s: %w", path, unwrapURLError(err))}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return &plaidapi.Error{Cause: fmt.Errorf("POST %s: reading the response: %w", path, err)}
+	}
+	if resp.StatusCode >= 300 {
+		return plaidapi.FromResponse(resp.StatusCode, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &plaidapi.Error{Cause: fmt.Errorf("POST %s: decoding the response (%d bytes): %w", path, len(raw), err)}
+	}
+	return nil
+}
+
+// unwrapURLError drops net/http's "Post \"URL\":" prefix; the path is
+// already in the message.
+func unwrapURLError(err error) error {
+	if ue, ok := err.(interface{ Unwrap() error }); ok {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// itemGetResult is what /item/get says.
+type itemGetResult struct {
+	ItemID        string
+	InstitutionID string
+	Institution   string
+	Status        Health
+}
+
+func (a *api) itemGet(ctx context.Context, accessToken string) (itemGetResult, error) {
+	resp, httpResp, err := a.client.PlaidApi.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest(accessToken)).Execute()
+	if err != nil {
+		return itemGetResult{}, plaidapi.FromPlaidGo(err, httpResp)
+	}
+	item := resp.Item
+	h := itemGetResult{
+		ItemID:        item.ItemId,
+		InstitutionID: item.GetInstitutionId(),
+		Institution:   item.GetInstitutionName(),
+	}
+	if pe, ok := item.GetErrorOk(); ok && pe != nil && pe.ErrorCode != "" {
+		h.Status.ErrorCode = pe.ErrorCode
+		h.Status.ErrorMessage = pe.ErrorMessage
+	}
+	if t, ok := item.GetConsentExpirationTimeOk(); ok && t != nil {
+		h.Status.ConsentExpiration = t.Unix()
+	}
+	if st, ok := resp.GetStatusOk(); ok && st != nil {
+		if tr, ok := st.GetTransactionsOk(); ok && tr != nil {
+			if t, ok := tr.GetLastSuccessfulUpdateOk(); ok && t != nil {
+				h.Status.LastSuccessfulUpdate = t.Unix()
+			}
+			if t, ok := tr.GetLastFailedUpdateOk(); ok && t != nil {
+				h.Status.LastFailedUpdate = t.Unix()
+			}
+		}
+	}
+	return h, nil
+}
+
+func (a *api) institutionName(ctx context.Context, institutionID string) (string, error) {
+	req := plaid.NewInstitutionsGetByIdRequest(institutionID, []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	resp, httpResp, err := a.client.PlaidApi.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*req).Execute()
+	if err != nil {
+		return "", plaidapi.FromPlaidGo(err, httpResp)
+	}
+	return resp.Institution.Name, nil
+}
+
+// accountBalance is one account with its balances as Plaid reports them.
+type accountBalance struct {
+	AccountID string
+	Info      accountInfo
+	Current   *float64
+	Available *float64
+	Limit     *float64
+	UpdatedAt time.Time
+}
+
+// balances reads balances: cached (/accounts/get, free) or realtime
+// (/accounts/balance/get, billed per call).
+func (a *api) balances(ctx context.Context, accessToken string, realtime bool) ([]accountBalance, error) {
+	var (
+		accounts []plaid.AccountBase
+		httpResp *http.Response
+		err      error
+	)
+	if realtime {
+		var resp plaid.AccountsGetResponse
+		resp, httpResp, err = a.client.PlaidApi.AccountsBalanceGet(ctx).AccountsBalanceGetRequest(*plaid.NewAccountsBalanceGetRequest(accessToken)).Execute()
+		accounts = resp.Accounts
+	} else {
+		var resp plaid.AccountsGetResponse
+		resp, httpResp, err = a.client.PlaidApi.AccountsGet(ctx).AccountsGetRequest(*plaid.NewAccountsGetRequest(accessToken)).Execute()
+		accounts = resp.Accounts
+	}
+	if err != nil {
+		return nil, plaidapi.FromPlaidGo(err, httpResp)
+	}
+	out := make([]accountBalance, 0, len(accounts))
+	for _, acct := range accounts {
+		b := acct.Balances
+		currency := b.GetIsoCurrencyCode()
+		if currency == "" {
+			currency = b.GetUnofficialCurrencyCode()
+		}
+		ab := accountBalance{
+			AccountID: acct.AccountId,
+			Info: accountInfo{
+				Name:     acct.Name,
+				Mask:     acct.GetMask(),
+				Type:     string(acct.Type),
+				Subtype:  string(acct.GetSubtype()),
+				Currency: currency,
+			},
+		}
+		if v, ok := b.GetCurrentOk(); ok && v != nil {
+			ab.Current = v
+		}
+		if v, ok := b.GetAvailableOk(); ok && v != nil {
+			ab.Available = v
+		}
+		if v, ok := b.GetLimitOk(); ok && v != nil {
+			ab.Limit = v
+		}
+		if t, ok := b.GetLastUpdatedDatetimeOk(); ok && t != nil {
+			ab.UpdatedAt = *t
+		}
+		out = append(out, ab)
+	}
+	return out, nil
+}

@@ -1,0 +1,274 @@
+//go:generate ../../../tools/readme_config_includer/generator
+package plaid
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/plugins/inputs"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+)
+
+//go:embed sample.conf
+var sampleConfig string
+
+const (
+	balancesCached   = "cached"
+	balancesRealtime = "realtime"
+	balancesOff      = "off"
+
+	// syncPageSize is the largest page /transactions/sync serves.
+	syncPageSize = 500
+	// maxLoopRestarts bounds how often one gather restarts an item's page loop
+	// after TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION.
+	maxLoopRestarts = 3
+	// storeLockTimeout is how long Init waits for another process to release
+	// the state store before saying it is in use.
+	storeLockTimeout = 2 * time.Second
+)
+
+// Plaid syncs every linked Plaid item: transactions through
+// /transactions/sync, balances and item health.
+type Plaid struct {
+	AccountsFile       string          `toml:"accounts_file"`
+	StateDir           string          `toml:"state_dir"`
+	ClientID           string          `toml:"client_id"`
+	Secret             config.Secret   `toml:"secret"`
+	Environment        string          `toml:"environment"`
+	BaseURL            string          `toml:"base_url"`
+	Balances           string          `toml:"balances"`
+	BalanceInterval    config.Duration `toml:"balance_interval"`
+	ItemStatusInterval config.Duration `toml:"item_status_interval"`
+	Timezone           string          `toml:"timezone"`
+	DaysRequested      int             `toml:"days_requested"`
+	MaxConcurrency     int             `toml:"max_concurrency"`
+	Timeout            config.Duration `toml:"timeout"`
+	RequestTimeout     config.Duration `toml:"request_timeout"`
+	ReplayInterval     config.Duration `toml:"replay_interval"`
+	ReplayWindow       config.Duration `toml:"replay_window"`
+	Linktool           string          `toml:"linktool"`
+	LogLevel           string          `toml:"log_level"`
+
+	Log telegraf.Logger `toml:"-"`
+
+	// Transport replaces the HTTP transport to Plaid (tests); nil in use.
+	Transport http.RoundTripper `toml:"-"`
+
+	location *time.Location
+	accounts *accountsFile
+	store    *store
+	retry    retryPolicy
+	tracker  *deliveryTracker
+
+	mu         sync.Mutex // guards api and credentials
+	api        *api
+	apiOptionsInUse plaidapi.Options
+
+	ctx        context.Context // cancelled by Interrupt: ends a gather early
+	cancel     context.CancelFunc
+	lastReplay time.Time
+	replayed   bool
+	results    []ItemResult
+	now        func() time.Time
+}
+
+func (*Plaid) SampleConfig() string {
+	return sampleConfig
+}
+
+func (p *Plaid) Init() error {
+	if err := p.applyDefaults(); err != nil {
+		return err
+	}
+	accounts, err := openAccountsFile(p.AccountsFile)
+	if err != nil {
+		return err
+	}
+	p.accounts = accounts
+	if warning := accounts.permissionWarning(); warning != "" {
+		p.Log.Warn(warning)
+	}
+	if _, err := p.currentAPI(); err != nil {
+		return err
+	}
+	st, err := openStore(p.StateDir, storeLockTimeout)
+	if err != nil {
+		return err
+	}
+	p.store = st
+	p.retry = defaultRetryPolicy
+	p.tracker = newDeliveryTracker()
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return nil
+}
+
+func (p *Plaid) applyDefaults() error {
+	var errs []error
+	if p.AccountsFile == "" {
+		errs = append(errs, errors.New("accounts_file: required (the INI file that linktool writes)"))
+	} else if abs, err := filepath.Abs(p.AccountsFile); err == nil {
+		p.AccountsFile = abs
+	}
+	if p.StateDir == "" {
+		errs = append(errs, errors.New("state_dir: required (a directory the plugin may write)"))
+	}
+	switch p.Balances {
+	case "":
+		p.Balances = balancesCached
+	case balancesCached, balancesRealtime, balancesOff:
+	default:
+		errs = append(errs, fmt.Errorf("balances: %q is not one of %q, %q or %q", p.Balances, balancesCached, balancesRealtime, balancesOff))
+	}
+	setDuration(&p.BalanceInterval, 6*time.Hour)
+	setDuration(&p.ItemStatusInterval, time.Hour)
+	setDuration(&p.Timeout, 5*time.Minute)
+	setDuration(&p.RequestTimeout, 60*time.Second)
+	setDuration(&p.ReplayWindow, 30*24*time.Hour)
+	setDuration(&p.ReplayInterval, 24*time.Hour)
+	for _, d := range []struct {
+		key string
+		val config.Duration
+		min time.Duration
+	}{
+		{"balance_interval", p.BalanceInterval, 0},
+		{"item_status_interval", p.ItemStatusInterval, 0},
+		{"timeout", p.Timeout, time.Second},
+		{"request_timeout", p.RequestTimeout, time.Second},
+		{"replay_interval", p.ReplayInterval, time.Minute},
+		{"replay_window", p.ReplayWindow, 0},
+	} {
+		if time.Duration(d.val) < d.min {
+			errs = append(errs, fmt.Errorf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min))
+		}
+	}
+	if p.Timezone == "" {
+		p.Timezone = "Local"
+	}
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("timezone: %q is not a known time zone: %w", p.Timezone, err))
+	}
+	p.location = loc
+	switch {
+	case p.DaysRequested == 0:
+		p.DaysRequested = 730
+	case p.DaysRequested < 1 || p.DaysRequested > 730:
+		errs = append(errs, fmt.Errorf("days_requested: %d is outside 1-730", p.DaysRequested))
+	}
+	switch {
+	case p.MaxConcurrency == 0:
+		p.MaxConcurrency = 4
+	case p.MaxConcurrency < 1 || p.MaxConcurrency > 64:
+		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
+	}
+	if p.Linktool == "" {
+		p.Linktool = "linktool"
+	}
+	switch p.LogLevel {
+	case "", "error", "warn", "info", "debug":
+	default:
+		errs = append(errs, fmt.Errorf("log_level: %q is not one of \"error\", \"warn\", \"info\" or \"debug\"", p.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+func setDuration(d *config.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = config.Duration(def)
+	}
+}
+
+// Gather brings every enabled item up to date and writes what changed.
+func (p *Plaid) Gather(acc telegraf.Accumulator) error {
+	ctx, cancel := context.WithTimeout(p.ctx, time.Duration(p.Timeout))
+	defer cancel()
+
+	tacc := p.tracker.attach(acc)
+	p.settleDeliveries()
+	p.accounts.refresh(p.Log)
+	items := p.accounts.enabledItems()
+
+	if !p.replayed {
+		// A new process: first whatever was committed but never delivered,
+		// then the replay window.
+		p.emitUndelivered(tacc)
+	}
+	if p.replayDue() {
+		p.replay(acc, items)
+	}
+
+	api, err := p.currentAPI()
+	if err != nil {
+		p.Log.Errorf("%v", err)
+		return nil
+	}
+	p.results = p.gatherItems(ctx, api, tacc, items)
+	p.settleDeliveries()
+	return nil
+}
+
+// gatherItems syncs the items, at most MaxConcurrency at a time. One item's
+// failure never stops the others.
+func (p *Plaid) gatherItems(ctx context.Context, api *api, acc telegraf.TrackingAccumulator, items []configuredItem) []ItemResult {
+	results := make([]ItemResult, len(items))
+	sem := make(chan struct{}, p.MaxConcurrency)
+	var wg sync.WaitGroup
+	for i := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = p.gatherItem(ctx, api, acc, items[i])
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// Results returns what the last gather did per item, in accounts_file order.
+func (p *Plaid) Results() []ItemResult {
+	return slices.Clone(p.results)
+}
+
+// Interrupt ends a gather in progress at its next step, leaving every item in
+// a state the next gather (or process) resumes from.
+func (p *Plaid) Interrupt() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+}
+
+func (p *Plaid) Start(telegraf.Accumulator) error { return nil }
+
+// Stop records the deliveries that arrived and closes the state store.
+func (p *Plaid) Stop() {
+	p.Interrupt()
+	if p.store == nil {
+		return
+	}
+	p.settleDeliveries()
+	if err := p.store.close(); err != nil {
+		p.Log.Errorf("closing the state store: %v", err)
+	}
+	p.store = nil
+}
+
+func init() {
+	inputs.Add("plaid", func() telegraf.Input {
+		return &Plaid{}
+	})
+}

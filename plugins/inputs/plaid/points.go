@@ -1,0 +1,134 @@
+package plaid
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+)
+
+const (
+	measurementTransaction = "plaid_transaction"
+	measurementBalance     = "plaid_balance"
+	measurementItem        = "plaid_item"
+
+	uncategorized = "UNCATEGORIZED"
+	secondNanos   = int64(time.Second)
+)
+
+// pointKey identifies a point in the store: the civil day of the
+// transaction's date (big endian, so replay can seek to the first day of its
+// window) followed by a hash of everything InfluxDB uses as identity.
+type pointKey [12]byte
+
+func (k pointKey) day() uint32 { return binary.BigEndian.Uint32(k[:4]) }
+
+func dayKeyPrefix(day uint32) []byte {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], day)
+	return b[:]
+}
+
+func identityKey(item string, day uint32, p *point) pointKey {
+	h := fnv.New64a()
+	for _, s := range [...]string{measurementTransaction, item, p.AccountID, p.Account, p.Category, p.Currency} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], uint64(p.Time))
+	h.Write(ts[:])
+	var k pointKey
+	binary.BigEndian.PutUint32(k[:4], day)
+	binary.BigEndian.PutUint64(k[4:], h.Sum64())
+	return k
+}
+
+// civilDate parses Plaid's YYYY-MM-DD date: a calendar day with no zone.
+func civilDate(date string) (y int, m time.Month, d int, err error) {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("transaction date %q is not YYYY-MM-DD", date)
+	}
+	return t.Year(), t.Month(), t.Day(), nil
+}
+
+// daysSinceEpoch numbers civil days; it does not depend on any time zone.
+func daysSinceEpoch(y int, m time.Month, d int) uint32 {
+	return uint32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// subSecondOffset spreads the transactions of one day over the first second
+// of that day, deterministically by id, so that points of one series and day
+// do not overwrite each other.
+func subSecondOffset(transactionID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(transactionID))
+	return int64(h.Sum64() % uint64(secondNanos))
+}
+
+// transactionMetric is a live point, or a tombstone for a dead identity:
+// amount 0 and removed=true, so that sum(amount) needs no filter.
+func transactionMetric(item string, p *point) telegraf.Metric {
+	tags := map[string]string{
+		"item":       item,
+		"account_id": p.AccountID,
+		"account":    p.Account,
+		"category":   p.Category,
+		"currency":   p.Currency,
+	}
+	if !p.Live {
+		return metric.New(measurementTransaction, tags, map[string]interface{}{
+			"amount":         0.0,
+			"removed":        true,
+			"transaction_id": p.TransactionID,
+		}, time.Unix(0, p.Time))
+	}
+	fields := map[string]interface{}{
+		"amount":                 p.Amount,
+		"transaction_id":         p.TransactionID,
+		"name":                   p.Name,
+		"merchant_name":          p.MerchantName,
+		"category_detailed":      p.CategoryDetailed,
+		"payment_channel":        p.PaymentChannel,
+		"pending":                p.Pending,
+		"pending_transaction_id": p.PendingTransactionID,
+		"authorized_date":        p.AuthorizedDate,
+		"removed":                false,
+	}
+	return metric.New(measurementTransaction, tags, fields, time.Unix(0, p.Time))
+}
+
+// cleanText keeps a value on one line: line protocol and Telegraf's log
+// parsing both treat a newline as the end of a record.
+func cleanText(s string) string {
+	if !strings.ContainsAny(s, "\n\r\t\x00") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\n', '\r', '\t':
+			return ' '
+		case 0:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// cleanTag also avoids a trailing backslash, which line protocol cannot
+// express at the end of a tag value.
+func cleanTag(s string) string {
+	s = cleanText(s)
+	for strings.HasSuffix(s, `\`) {
+		s = strings.TrimSuffix(s, `\`)
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}

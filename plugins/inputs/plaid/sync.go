@@ -1,0 +1,291 @@
+package plaid
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+)
+
+// maxPagesPerLoop bounds one page loop (500 transactions a page).
+const maxPagesPerLoop = 20000
+
+// errSyncIncomplete marks a page loop cut short by the gather's deadline or
+// an interrupt; its staged pages stay and the next gather resumes it.
+var errSyncIncomplete = errors.New("sync incomplete: the gather's deadline passed; it resumes at the next gather")
+
+func tokenFingerprint(accessToken string) string {
+	sum := sha256.Sum256([]byte(accessToken))
+	return hex.EncodeToString(sum[:8])
+}
+
+// syncTransactions runs the item's /transactions/sync page loop from its
+// committed cursor, stages every page, and once the last page is staged
+// applies them to the index and emits the resulting points. The cursor
+// becomes the committed one only when all staged pages are applied.
+func (p *Plaid) syncTransactions(ctx context.Context, api *api, acc telegraf.TrackingAccumulator, item configuredItem) (applyCounts, string, error) {
+	var counts applyCounts
+	meta, err := p.itemMeta(item.Name)
+	if err != nil {
+		return counts, "", err
+	}
+	if fp := tokenFingerprint(item.AccessToken); meta.TokenFingerprint != fp {
+		if meta.TokenFingerprint != "" {
+			n, err := p.retractAll(acc, item.Name)
+			counts.Removed += n
+			if err != nil {
+				return counts, "", err
+			}
+			p.Log.Infof("[%s] the access token changed (a new link): %d transactions of the previous link were retracted and the history is synced again", item.Name, n)
+		}
+		meta = itemMeta{TokenFingerprint: fp}
+		if err := p.store.update(item.Name, func(it *itemTx) error { return it.putMeta(&meta) }); err != nil {
+			return counts, "", err
+		}
+	}
+
+	if meta.Applying {
+		// A loop staged completely by an earlier process: finish it first.
+		applied, err := p.applyStaged(acc, item.Name)
+		counts.add(applied)
+		if err != nil {
+			return counts, meta.UpdateStatus, err
+		}
+		if meta, err = p.itemMeta(item.Name); err != nil {
+			return counts, "", err
+		}
+	}
+	meta, err = p.fetchPages(ctx, api, item, meta)
+	if err != nil {
+		return counts, meta.UpdateStatus, err
+	}
+	applied, err := p.applyStaged(acc, item.Name)
+	counts.add(applied)
+	return counts, meta.UpdateStatus, err
+}
+
+func (p *Plaid) itemMeta(item string) (itemMeta, error) {
+	var meta itemMeta
+	err := p.store.view(item, func(it *itemTx) error {
+		var err error
+		meta, err = it.meta()
+		return err
+	})
+	return meta, err
+}
+
+// fetchPages stages pages until Plaid says has_more=false. A loop cut short
+// by the deadline resumes from its last cursor at the next gather; a loop
+// that fails, or that Plaid asks to restart, starts again from the committed
+// cursor.
+func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, meta itemMeta) (itemMeta, error) {
+	next := meta.Cursor
+	if meta.LoopCursor != "" {
+		next = meta.LoopCursor
+	}
+	restarts := 0
+	for meta.LoopPages < maxPagesPerLoop {
+		if ctx.Err() != nil {
+			return meta, errSyncIncomplete
+		}
+		var page *syncPage
+		err := p.retry.do(ctx, func(ctx context.Context) error {
+			var err error
+			page, err = api.transactionsSync(ctx, item.AccessToken, next, syncPageSize, p.DaysRequested)
+			return err
+		}, func(err error, wait time.Duration) {
+			p.Log.Debugf("[%s] /transactions/sync: %v; retrying in %s", item.Name, err, wait.Round(time.Millisecond))
+		})
+		if err != nil {
+			pe, _ := plaidapi.AsError(err)
+			switch {
+			case pe != nil && pe.MutationDuringPagination() && restarts < maxLoopRestarts:
+				restarts++
+				p.Log.Debugf("[%s] Plaid's data changed during pagination; restarting the page loop", item.Name)
+				if meta, err = p.abandonLoop(item.Name); err != nil {
+					return meta, err
+				}
+				next = meta.Cursor
+				continue
+			case ctx.Err() != nil || errors.Is(err, errNoTimeLeft):
+				return meta, fmt.Errorf("%w (%v)", errSyncIncomplete, err)
+			default:
+				if m, abandonErr := p.abandonLoop(item.Name); abandonErr == nil {
+					meta = m
+				}
+				return meta, err
+			}
+		}
+		meta, err = p.stagePage(item.Name, page)
+		if err != nil {
+			return meta, err
+		}
+		if !page.HasMore {
+			return meta, nil
+		}
+		next = page.NextCursor
+	}
+	return meta, fmt.Errorf("the page loop exceeded %d pages; it starts again at the next gather", maxPagesPerLoop)
+}
+
+// stagePage stores one page and the loop's position in one transaction.
+func (p *Plaid) stagePage(item string, page *syncPage) (itemMeta, error) {
+	var meta itemMeta
+	err := p.store.update(item, func(it *itemTx) error {
+		var err error
+		if meta, err = it.meta(); err != nil {
+			return err
+		}
+		if err := it.stage(page.changes()); err != nil {
+			return err
+		}
+		meta.LoopPages++
+		meta.UpdateStatus = page.UpdateStatus
+		mergeAccounts(&meta, page.Accounts)
+		if page.HasMore {
+			meta.LoopCursor = page.NextCursor
+		} else {
+			meta.LoopCursor = ""
+			meta.Applying = true
+			meta.PendingCursor = page.NextCursor
+		}
+		return it.putMeta(&meta)
+	})
+	return meta, err
+}
+
+func mergeAccounts(meta *itemMeta, accounts []syncAccount) {
+	if len(accounts) == 0 {
+		return
+	}
+	merged := maps.Clone(meta.Accounts)
+	if merged == nil {
+		merged = make(map[string]accountInfo, len(accounts))
+	}
+	for _, a := range accounts {
+		currency := a.Balances.ISOCurrencyCode
+		if currency == "" {
+			currency = a.Balances.UnofficialCurrency
+		}
+		merged[a.AccountID] = accountInfo{Name: a.Name, Mask: a.Mask, Type: a.Type, Subtype: a.Subtype, Currency: currency}
+	}
+	meta.Accounts = merged
+}
+
+// abandonLoop drops the staged pages of an unfinished loop.
+func (p *Plaid) abandonLoop(item string) (itemMeta, error) {
+	var meta itemMeta
+	err := p.store.update(item, func(it *itemTx) error {
+		var err error
+		if meta, err = it.meta(); err != nil {
+			return err
+		}
+		if err := it.clearStaging(); err != nil {
+			return err
+		}
+		meta.LoopCursor = ""
+		meta.LoopPages = 0
+		return it.putMeta(&meta)
+	})
+	return meta, err
+}
+
+// applyStaged applies the staged pages of a finished loop one transaction at
+// a time, emitting each page's points as soon as they are committed, and
+// finally commits the loop's cursor. A process killed half way continues
+// with the next unapplied page.
+func (p *Plaid) applyStaged(acc telegraf.TrackingAccumulator, item string) (applyCounts, error) {
+	var counts applyCounts
+	for {
+		done := false
+		err := p.store.update(item, func(it *itemTx) error {
+			meta, err := it.meta()
+			if err != nil {
+				return err
+			}
+			if !meta.Applying {
+				done = true
+				return nil
+			}
+			key, changes, err := it.firstStaged()
+			if err != nil {
+				return err
+			}
+			if key == nil {
+				meta.Cursor = meta.PendingCursor
+				meta.PendingCursor = ""
+				meta.Applying = false
+				meta.LoopPages = 0
+				done = true
+				return it.putMeta(&meta)
+			}
+			ix := indexer{item: item, location: p.location, accounts: meta.Accounts}
+			c, err := ix.apply(it, changes)
+			if err != nil {
+				return err
+			}
+			counts.add(c)
+			return it.staging.Delete(key)
+		})
+		if err != nil {
+			return counts, err
+		}
+		if err := p.emitOutbox(acc, item); err != nil {
+			return counts, err
+		}
+		if done {
+			return counts, nil
+		}
+	}
+}
+
+// retractAll turns every live point of an item into a tombstone and forgets
+// its sync state: used when the item was linked anew, since Plaid then sends
+// its whole history again under new ids.
+func (p *Plaid) retractAll(acc telegraf.TrackingAccumulator, item string) (int, error) {
+	const batch = 1000
+	total := 0
+	for {
+		n := 0
+		err := p.store.update(item, func(it *itemTx) error {
+			ix := indexer{item: item}
+			c := it.txs.Cursor()
+			var drop [][]byte
+			for k, v := c.First(); k != nil && n < batch; k, v = c.Next() {
+				var key pointKey
+				copy(key[:], v)
+				if err := ix.retract(it, key); err != nil {
+					return err
+				}
+				drop = append(drop, append([]byte(nil), k...))
+				n++
+			}
+			for _, k := range drop {
+				if err := it.txs.Delete(k); err != nil {
+					return err
+				}
+			}
+			if n == 0 {
+				return it.clearStaging()
+			}
+			return nil
+		})
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if err := p.emitOutbox(acc, item); err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
