@@ -70,8 +70,8 @@ type Plaid struct {
 	retry    retryPolicy
 	tracker  *deliveryTracker
 
-	mu         sync.Mutex // guards api and credentials
-	api        *api
+	mu              sync.Mutex // guards api and credentials
+	api             *api
 	apiOptionsInUse plaidapi.Options
 
 	ctx        context.Context // cancelled by Interrupt: ends a gather early

@@ -132,7 +132,7 @@ type itemMeta struct {
 	InstitutionAt int64                  `json:"institution_at,omitempty"`
 	BalancesAt    int64                  `json:"balances_at,omitempty"`
 	StatusAt      int64                  `json:"status_at,omitempty"`
-	Status        Health             `json:"status"`
+	Status        Health                 `json:"status"`
 	UpdateStatus  string                 `json:"update_status,omitempty"`
 }
 
