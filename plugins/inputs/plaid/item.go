@@ -64,9 +64,13 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	if err != nil && syncErr == nil {
 		syncErr = err
 	}
-	p.refreshHealth(ctx, api, item, &meta, syncErr)
-	if syncErr == nil || isTransient(syncErr) {
-		p.pollBalances(ctx, api, acc, item, &meta)
+	// Health and balances only while the gather has time left: an item cut
+	// short by the deadline is reported from what is known.
+	if ctx.Err() == nil {
+		p.refreshHealth(ctx, api, item, &meta, syncErr)
+		if syncErr == nil || isTransient(syncErr) {
+			p.pollBalances(ctx, api, acc, item, &meta)
+		}
 	}
 
 	res.ItemID, res.InstitutionID, res.Institution = meta.ItemID, meta.InstitutionID, meta.Institution

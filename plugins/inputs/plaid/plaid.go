@@ -68,6 +68,7 @@ type Plaid struct {
 	accounts *accountsFile
 	store    *store
 	retry    retryPolicy
+	pageSize int // /transactions/sync count; smaller in tests to split pages
 	tracker  *deliveryTracker
 
 	mu              sync.Mutex // guards api and credentials
@@ -107,6 +108,9 @@ func (p *Plaid) Init() error {
 	}
 	p.store = st
 	p.retry = defaultRetryPolicy
+	if p.pageSize == 0 {
+		p.pageSize = syncPageSize
+	}
 	p.tracker = newDeliveryTracker()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if p.now == nil {

@@ -98,7 +98,7 @@ func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, m
 		var page *syncPage
 		err := p.retry.do(ctx, func(ctx context.Context) error {
 			var err error
-			page, err = api.transactionsSync(ctx, item.AccessToken, next, syncPageSize, p.DaysRequested)
+			page, err = api.transactionsSync(ctx, item.AccessToken, next, p.pageSize, p.DaysRequested)
 			return err
 		}, func(err error, wait time.Duration) {
 			p.Log.Debugf("[%s] /transactions/sync: %v; retrying in %s", item.Name, err, wait.Round(time.Millisecond))
