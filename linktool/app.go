@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidini"
+	"github.com/plaid/plaid-go/v42/plaid"
+)
+
+// app is one linktool run: its options, configuration and Plaid client.
+type app struct {
+	opts     options
+	stdout   io.Writer
+	stderr   io.Writer
+	file     *plaidini.File
+	settings plaidini.Settings
+	// settingsErr holds problems of sections other than the one worked on.
+	settingsErr error
+	baseURL  string // Plaid API root in use
+	client   *plaid.APIClient
+	now      func() time.Time
+}
+
+// usageError marks problems with the command line or the configuration,
+// which end the run with exitUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// run is linktool's whole life, from arguments to exit code; main only adds
+// the process's signals and streams.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseOptions(args, stderr)
+	if errors.Is(err, flag.ErrHelp) || err == nil && opts.help {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "linktool: %v\nRun linktool -h for help.\n", err)
+		return exitUsage
+	}
+	a := &app{opts: opts, stdout: stdout, stderr: stderr, now: time.Now}
+	if err := a.loadConfig(); err != nil {
+		fmt.Fprintf(stderr, "linktool: %v\n", err)
+		return exitUsage
+	}
+	var code int
+	switch opts.action {
+	case actionLink:
+		code = a.link(ctx, false)
+	case actionUpdate:
+		code = a.link(ctx, true)
+	case actionExchange:
+		code = a.exchange(ctx)
+	case actionRemove:
+		code = a.remove(ctx)
+	case actionStatus:
+		code = a.status(ctx)
+	case actionSandboxLink:
+		code = a.sandboxLink(ctx)
+	}
+	if code != exitOK && ctx.Err() != nil {
+		return exitInterrupted
+	}
+	return code
+}
+
+// loadConfig reads the INI file and builds the Plaid client from [PLAID].
+func (a *app) loadConfig() error {
+	f, err := plaidini.Load(a.opts.config)
+	if err != nil {
+		return err
+	}
+	a.file = f
+	if warn := plaidini.InsecurePermissions(a.opts.config); warn != "" {
+		fmt.Fprintf(a.stderr, "Warning: %s\n", warn)
+	}
+	st, err := f.Settings()
+	if err != nil {
+		// Problems in other sections do not stop work on the one named;
+		// --status reports them as needing attention.
+		fmt.Fprintf(a.stderr, "Warning: %v\n", err)
+		a.settingsErr = err
+	}
+	a.settings = st
+	if !f.Has(plaidini.CredentialsSection) {
+		return usagef("%s has no [%s] section with client_id, secret and environment", a.opts.config, plaidini.CredentialsSection)
+	}
+	var missing []string
+	for _, kv := range [][2]string{{"client_id", st.ClientID}, {"secret", st.Secret}, {"environment", st.Environment}} {
+		if kv[1] == "" {
+			missing = append(missing, kv[0])
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("%s: [%s] needs %s", a.opts.config, plaidini.CredentialsSection, strings.Join(missing, ", "))
+	}
+	base, err := plaidapi.BaseURL(st.Environment, st.BaseURL)
+	if err != nil {
+		return usagef("%s: [%s] %v", a.opts.config, plaidini.CredentialsSection, err)
+	}
+	a.baseURL = base
+	a.client = plaidapi.NewClient(plaidapi.Options{
+		ClientID: st.ClientID, Secret: st.Secret, BaseURL: base,
+		Timeout: 60 * time.Second, UserAgent: "telegraf-plaid-linktool",
+	})
+	return nil
+}
+
+func (a *app) sandbox() bool {
+	return strings.EqualFold(strings.TrimSpace(a.settings.Environment), plaidapi.EnvSandbox)
+}
+
+// clientUserID identifies this installation to Plaid without revealing
+// anything: a hash of the client id.
+func (a *app) clientUserID() string {
+	sum := sha256.Sum256([]byte("telegraf-plaid:" + a.settings.ClientID))
+	return "telegraf-plaid-" + hex.EncodeToString(sum[:8])
+}
+
+// checkNewName refuses a name that cannot become a new item section.
+func (a *app) checkNewName(name string) error {
+	if err := plaidini.ValidSectionName(name); err != nil {
+		return usagef("%q cannot be an item name: %v", name, err)
+	}
+	for _, reserved := range []string{plaidini.CredentialsSection, plaidini.LegacySection, plaidini.DefaultSection} {
+		if strings.EqualFold(name, reserved) {
+			return usagef("%q is reserved for linktool's own settings; choose another name", name)
+		}
+	}
+	if a.file.Has(name) {
+		return usagef("%s already has a section [%s] (line %d); choose another name, or repair it with: %s",
+			a.opts.config, name, a.file.SectionLine(name), a.command("--update", name))
+	}
+	return nil
+}
+
+// existingItem returns the configured item called name, or an error that
+// lists the configured ones.
+func (a *app) existingItem(name string) (plaidini.Item, error) {
+	if it, ok := a.settings.Item(name); ok {
+		return it, nil
+	}
+	if a.file.Has(name) && plaidini.IsItemSection(name) {
+		return plaidini.Item{}, usagef("[%s] in %s has no valid access_token (see the warning above)", name, a.opts.config)
+	}
+	var names []string
+	for _, it := range a.settings.Items {
+		names = append(names, shellQuote(it.Name))
+	}
+	known := "none"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return plaidini.Item{}, usagef("no item named %s in %s; configured items: %s", shellQuote(name), a.opts.config, known)
+}
+
+// command renders a linktool command line for the user to run: the action
+// flag, the item name (always single-quoted, as users are used to) and any
+// further arguments.
+func (a *app) command(flag, name string, more ...string) string {
+	parts := []string{"linktool", "-c", shellQuote(a.opts.config), flag, singleQuote(name)}
+	return strings.Join(append(parts, more...), " ")
+}
+
+func singleQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+", r))
+	}) < 0 {
+		return s
+	}
+	return singleQuote(s)
+}

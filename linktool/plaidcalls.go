@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid/plaid-go/v42/plaid"
+)
+
+// The Plaid calls linktool makes. Every error is a *plaidapi.Error wrapped
+// with the endpoint's name, and never contains a token.
+
+const (
+	clientName    = "telegraf-plaid"
+	daysRequested = 730 // the most history Plaid gives at link time
+)
+
+type linkToken struct {
+	token      string
+	hostedURL  string
+	expiration time.Time
+}
+
+// createLinkToken starts a Link session: a new item, or update mode for
+// accessToken when it is not empty.
+func (a *app) createLinkToken(ctx context.Context, accessToken string, hosted bool) (linkToken, error) {
+	req := plaid.NewLinkTokenCreateRequest(clientName, "en", []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	req.SetUser(*plaid.NewLinkTokenCreateRequestUser(a.clientUserID()))
+	if accessToken != "" {
+		req.SetAccessToken(accessToken)
+	} else {
+		req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+		tx := plaid.NewLinkTokenTransactions()
+		tx.SetDaysRequested(daysRequested)
+		req.SetTransactions(*tx)
+	}
+	if hosted {
+		req.SetHostedLink(*plaid.NewLinkTokenCreateHostedLink())
+	}
+	resp, httpResp, err := a.client.PlaidApi.LinkTokenCreate(ctx).LinkTokenCreateRequest(*req).Execute()
+	if err != nil {
+		return linkToken{}, callError("/link/token/create", err, httpResp)
+	}
+	lt := linkToken{token: resp.GetLinkToken(), hostedURL: resp.GetHostedLinkUrl(), expiration: resp.GetExpiration()}
+	if hosted && lt.hostedURL == "" {
+		return linkToken{}, fmt.Errorf("/link/token/create: Plaid returned no hosted_link_url (is Hosted Link enabled for this client?)")
+	}
+	return lt, nil
+}
+
+func (a *app) getLinkToken(ctx context.Context, token string) (plaid.LinkTokenGetResponse, error) {
+	resp, httpResp, err := a.client.PlaidApi.LinkTokenGet(ctx).LinkTokenGetRequest(*plaid.NewLinkTokenGetRequest(token)).Execute()
+	if err != nil {
+		return resp, callError("/link/token/get", err, httpResp)
+	}
+	return resp, nil
+}
+
+func (a *app) exchangePublicToken(ctx context.Context, publicToken string) (accessToken, itemID string, err error) {
+	req := plaid.NewItemPublicTokenExchangeRequest(publicToken)
+	resp, httpResp, err := a.client.PlaidApi.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(*req).Execute()
+	if err != nil {
+		return "", "", callError("/item/public_token/exchange", err, httpResp)
+	}
+	return resp.GetAccessToken(), resp.GetItemId(), nil
+}
+
+func (a *app) resetLogin(ctx context.Context, accessToken string) error {
+	req := plaid.NewSandboxItemResetLoginRequest(accessToken)
+	_, httpResp, err := a.client.PlaidApi.SandboxItemResetLogin(ctx).SandboxItemResetLoginRequest(*req).Execute()
+	return callError("/sandbox/item/reset_login", err, httpResp)
+}
+
+func (a *app) removeItem(ctx context.Context, accessToken string) error {
+	req := plaid.NewItemRemoveRequest(accessToken)
+	_, httpResp, err := a.client.PlaidApi.ItemRemove(ctx).ItemRemoveRequest(*req).Execute()
+	return callError("/item/remove", err, httpResp)
+}
+
+func (a *app) sandboxPublicToken(ctx context.Context, institution, username string) (string, error) {
+	req := plaid.NewSandboxPublicTokenCreateRequest(institution, []plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	opts := plaid.NewSandboxPublicTokenCreateRequestOptions()
+	opts.SetOverrideUsername(username)
+	tx := plaid.NewSandboxPublicTokenCreateRequestOptionsTransactions()
+	tx.SetDaysRequested(daysRequested)
+	opts.SetTransactions(*tx)
+	req.SetOptions(*opts)
+	resp, httpResp, err := a.client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(*req).Execute()
+	if err != nil {
+		return "", callError("/sandbox/public_token/create", err, httpResp)
+	}
+	return resp.GetPublicToken(), nil
+}
+
+func (a *app) getItem(ctx context.Context, accessToken string) (plaid.ItemGetResponse, error) {
+	resp, httpResp, err := a.client.PlaidApi.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest(accessToken)).Execute()
+	if err != nil {
+		return resp, callError("/item/get", err, httpResp)
+	}
+	return resp, nil
+}
+
+func (a *app) countAccounts(ctx context.Context, accessToken string) (int, error) {
+	resp, httpResp, err := a.client.PlaidApi.AccountsGet(ctx).AccountsGetRequest(*plaid.NewAccountsGetRequest(accessToken)).Execute()
+	if err != nil {
+		return 0, callError("/accounts/get", err, httpResp)
+	}
+	return len(resp.GetAccounts()), nil
+}
+
+func (a *app) institutionName(ctx context.Context, id string) (string, error) {
+	req := plaid.NewInstitutionsGetByIdRequest(id, []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	resp, httpResp, err := a.client.PlaidApi.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*req).Execute()
+	if err != nil {
+		return "", callError("/institutions/get_by_id", err, httpResp)
+	}
+	inst := resp.GetInstitution()
+	return inst.GetName(), nil
+}
+
+// callError classifies a plaid-go failure and names the endpoint; nil
+// stays nil.
+func callError(endpoint string, err error, resp *http.Response) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", endpoint, plaidapi.FromPlaidGo(err, resp))
+}
+
+// plaidCode returns Plaid's error code in err, or "".
+func plaidCode(err error) string {
+	if pe, ok := plaidapi.AsError(err); ok {
+		return pe.Code
+	}
+	return ""
+}
