@@ -25,9 +25,9 @@ type app struct {
 	settings plaidini.Settings
 	// settingsErr holds problems of sections other than the one worked on.
 	settingsErr error
-	baseURL  string // Plaid API root in use
-	client   *plaid.APIClient
-	now      func() time.Time
+	baseURL     string // Plaid API root in use
+	client      *plaid.APIClient
+	now         func() time.Time
 }
 
 // usageError marks problems with the command line or the configuration,

@@ -90,7 +90,7 @@ func listenPage(addr string) (*linkPage, error) {
 		listener:  ln,
 		pageToken: base64.RawURLEncoding.EncodeToString(secret),
 		hosts: map[string]bool{
-			net.JoinHostPort(host, port):   true,
+			net.JoinHostPort(host, port):  true,
 			"127.0.0.1:" + port:           true,
 			"localhost:" + port:           true,
 			net.JoinHostPort("::1", port): host == "::1",
