@@ -83,13 +83,29 @@ func (t *deliveryTracker) collect() {
 	}
 }
 
-func (t *deliveryTracker) takeDelivered() []outboxRange {
+// takeDelivered returns the delivered ranges of one item, or of all items
+// when item is empty, and forgets them.
+func (t *deliveryTracker) takeDelivered(item string) []outboxRange {
 	t.collect()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	d := t.delivered
-	t.delivered = nil
-	return d
+	var taken, kept []outboxRange
+	for _, r := range t.delivered {
+		if item == "" || r.item == item {
+			taken = append(taken, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	t.delivered = kept
+	return taken
+}
+
+// putBack returns ranges whose deletion did not commit.
+func (t *deliveryTracker) putBack(ranges []outboxRange) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.delivered = append(t.delivered, ranges...)
 }
 
 func (t *deliveryTracker) sent(id telegraf.TrackingID, r outboxRange) {
@@ -114,26 +130,29 @@ func (t *deliveryTracker) emittedThrough(item string) uint64 {
 
 // settleDeliveries deletes delivered points from the outboxes.
 func (p *Plaid) settleDeliveries() {
-	ranges := p.tracker.takeDelivered()
 	byItem := make(map[string][]outboxRange)
-	for _, r := range ranges {
+	for _, r := range p.tracker.takeDelivered("") {
 		byItem[r.item] = append(byItem[r.item], r)
 	}
-	for item, rs := range byItem {
-		err := p.store.update(item, func(it *itemTx) error {
-			for _, r := range rs {
-				for seq := r.first; seq <= r.last; seq++ {
-					if err := it.outbox.Delete(seqKey(seq)); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
+	for item, ranges := range byItem {
+		err := p.store.update(item, func(it *itemTx) error { return it.dropDelivered(ranges) })
 		if err != nil {
+			p.tracker.putBack(ranges)
 			p.Log.Errorf("[%s] recording delivered points: %v", item, err)
 		}
 	}
+}
+
+// dropDelivered deletes delivered ranges from the item's outbox.
+func (it *itemTx) dropDelivered(ranges []outboxRange) error {
+	for _, r := range ranges {
+		for seq := r.first; seq <= r.last; seq++ {
+			if err := it.outbox.Delete(seqKey(seq)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // emitOutbox hands the item's undelivered points to Telegraf in order, in
@@ -169,8 +188,33 @@ func (p *Plaid) emitOutbox(acc telegraf.TrackingAccumulator, item string) error 
 		}
 		id := acc.AddTrackingMetricGroup(metrics)
 		p.tracker.sent(id, outboxRange{item: item, first: first, last: last})
-		p.settleDeliveries()
+		p.tracker.collect()
 	}
+}
+
+// emitQueued writes points just committed, from memory, in tracked groups.
+// Should earlier outbox entries still be waiting, it reads the outbox instead
+// so that entries go out in order.
+func (p *Plaid) emitQueued(acc telegraf.TrackingAccumulator, item string, q *queuedPoints) error {
+	if len(q.points) == 0 {
+		return nil
+	}
+	if p.tracker.emittedThrough(item)+1 != q.first {
+		return p.emitOutbox(acc, item)
+	}
+	seq := q.first
+	for start := 0; start < len(q.points); start += emitBatch {
+		end := min(start+emitBatch, len(q.points))
+		metrics := make([]telegraf.Metric, 0, end-start)
+		for i := start; i < end; i++ {
+			metrics = append(metrics, transactionMetric(item, &q.points[i]))
+		}
+		id := acc.AddTrackingMetricGroup(metrics)
+		p.tracker.sent(id, outboxRange{item: item, first: seq, last: seq + uint64(end-start) - 1})
+		seq += uint64(end - start)
+		p.tracker.collect()
+	}
+	return nil
 }
 
 // emitUndelivered writes what a previous process committed but did not

@@ -29,6 +29,28 @@ type indexer struct {
 	item     string
 	location *time.Location
 	accounts map[string]accountInfo
+	queued   *queuedPoints // when set, collects what apply queued
+}
+
+// queuedPoints are points queued in the outbox by one transaction, in order,
+// with their outbox sequence numbers first..last.
+type queuedPoints struct {
+	points      []point
+	first, last uint64
+}
+
+func (ix *indexer) enqueue(it *itemTx, p *point) error {
+	seq, err := it.enqueue(p)
+	if err != nil || ix.queued == nil {
+		return err
+	}
+	q := ix.queued
+	if q.first == 0 {
+		q.first = seq
+	}
+	q.last = seq
+	q.points = append(q.points, *p)
+	return nil
 }
 
 // apply folds one page of changes into the index and queues, in order, the
@@ -69,7 +91,7 @@ func (ix *indexer) apply(it *itemTx, changes []change) (applyCounts, error) {
 		if err := it.putPoint(key, &p); err != nil {
 			return counts, err
 		}
-		if err := it.enqueue(&p); err != nil {
+		if err := ix.enqueue(it, &p); err != nil {
 			return counts, err
 		}
 		if err := it.txs.Put([]byte(c.Txn.TransactionID), key[:]); err != nil {
@@ -148,5 +170,5 @@ func (ix *indexer) retract(it *itemTx, key pointKey) error {
 	if err := it.putPoint(key, &p); err != nil {
 		return err
 	}
-	return it.enqueue(&p)
+	return ix.enqueue(it, &p)
 }

@@ -29,6 +29,9 @@ const (
 
 	// syncPageSize is the largest page /transactions/sync serves.
 	syncPageSize = 500
+	// commitBatch is about how many changes one store transaction takes, when
+	// staging pages and when applying them.
+	commitBatch = 2000
 	// maxLoopRestarts bounds how often one gather restarts an item's page loop
 	// after TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION.
 	maxLoopRestarts = 3

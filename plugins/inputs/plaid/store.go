@@ -38,7 +38,9 @@ func openStore(dir string, lockTimeout time.Duration) (*store, error) {
 		return nil, fmt.Errorf("creating state_dir: %w", err)
 	}
 	path := filepath.Join(dir, storeFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	// The freelist is rebuilt at open rather than written at every commit:
+	// commits are frequent (two per sync page) and opens rare.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state_dir %q is in use by another plaid-sync process: run one instance per state_dir", dir)
 	}
@@ -210,12 +212,12 @@ func (it *itemTx) firstStaged() (key []byte, changes []change, err error) {
 	return append([]byte(nil), k...), changes, err
 }
 
-func (it *itemTx) enqueue(p *point) error {
+func (it *itemTx) enqueue(p *point) (uint64, error) {
 	seq, err := it.outbox.NextSequence()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return it.outbox.Put(seqKey(seq), encodePoint(p))
+	return seq, it.outbox.Put(seqKey(seq), encodePoint(p))
 }
 
 func (it *itemTx) getPoint(k pointKey) (point, bool, error) {

@@ -84,16 +84,30 @@ func (p *Plaid) itemMeta(item string) (itemMeta, error) {
 // fetchPages stages pages until Plaid says has_more=false. A loop cut short
 // by the deadline resumes from its last cursor at the next gather; a loop
 // that fails, or that Plaid asks to restart, starts again from the committed
-// cursor.
+// cursor. Pages are committed a few at a time: each commit costs a sync of
+// the store to disk, and a page fetched but not committed is only asked again.
 func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, meta itemMeta) (itemMeta, error) {
 	next := meta.Cursor
 	if meta.LoopCursor != "" {
 		next = meta.LoopCursor
 	}
-	restarts := 0
-	for meta.LoopPages < maxPagesPerLoop {
+	var (
+		pending        []*syncPage
+		pendingChanges int
+		restarts       int
+	)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		var err error
+		meta, err = p.stagePages(item.Name, pending)
+		pending, pendingChanges = nil, 0
+		return err
+	}
+	for meta.LoopPages+len(pending) < maxPagesPerLoop {
 		if ctx.Err() != nil {
-			return meta, errSyncIncomplete
+			return meta, errors.Join(errSyncIncomplete, flush())
 		}
 		var page *syncPage
 		err := p.retry.do(ctx, func(ctx context.Context) error {
@@ -109,52 +123,59 @@ func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, m
 			case pe != nil && pe.MutationDuringPagination() && restarts < maxLoopRestarts:
 				restarts++
 				p.Log.Debugf("[%s] Plaid's data changed during pagination; restarting the page loop", item.Name)
+				pending, pendingChanges = nil, 0
 				if meta, err = p.abandonLoop(item.Name); err != nil {
 					return meta, err
 				}
 				next = meta.Cursor
 				continue
 			case ctx.Err() != nil || errors.Is(err, errNoTimeLeft):
-				return meta, fmt.Errorf("%w (%v)", errSyncIncomplete, err)
+				return meta, errors.Join(fmt.Errorf("%w (%v)", errSyncIncomplete, err), flush())
 			default:
+				pending = nil
 				if m, abandonErr := p.abandonLoop(item.Name); abandonErr == nil {
 					meta = m
 				}
 				return meta, err
 			}
 		}
-		meta, err = p.stagePage(item.Name, page)
-		if err != nil {
-			return meta, err
-		}
+		pending = append(pending, page)
+		pendingChanges += len(page.Added) + len(page.Modified) + len(page.Removed)
 		if !page.HasMore {
-			return meta, nil
+			return meta, flush()
+		}
+		if pendingChanges >= commitBatch {
+			if err := flush(); err != nil {
+				return meta, err
+			}
 		}
 		next = page.NextCursor
 	}
 	return meta, fmt.Errorf("the page loop exceeded %d pages; it starts again at the next gather", maxPagesPerLoop)
 }
 
-// stagePage stores one page and the loop's position in one transaction.
-func (p *Plaid) stagePage(item string, page *syncPage) (itemMeta, error) {
+// stagePages stores pages and the loop's position in one transaction.
+func (p *Plaid) stagePages(item string, pages []*syncPage) (itemMeta, error) {
 	var meta itemMeta
 	err := p.store.update(item, func(it *itemTx) error {
 		var err error
 		if meta, err = it.meta(); err != nil {
 			return err
 		}
-		if err := it.stage(page.changes()); err != nil {
-			return err
-		}
-		meta.LoopPages++
-		meta.UpdateStatus = page.UpdateStatus
-		mergeAccounts(&meta, page.Accounts)
-		if page.HasMore {
-			meta.LoopCursor = page.NextCursor
-		} else {
-			meta.LoopCursor = ""
-			meta.Applying = true
-			meta.PendingCursor = page.NextCursor
+		for _, page := range pages {
+			if err := it.stage(page.changes()); err != nil {
+				return err
+			}
+			meta.LoopPages++
+			meta.UpdateStatus = page.UpdateStatus
+			mergeAccounts(&meta, page.Accounts)
+			if page.HasMore {
+				meta.LoopCursor = page.NextCursor
+			} else {
+				meta.LoopCursor = ""
+				meta.Applying = true
+				meta.PendingCursor = page.NextCursor
+			}
 		}
 		return it.putMeta(&meta)
 	})
@@ -197,47 +218,65 @@ func (p *Plaid) abandonLoop(item string) (itemMeta, error) {
 	return meta, err
 }
 
-// applyStaged applies the staged pages of a finished loop one transaction at
-// a time, emitting each page's points as soon as they are committed, and
-// finally commits the loop's cursor. A process killed half way continues
-// with the next unapplied page.
+// applyStaged applies the staged pages of a finished loop, a few pages per
+// transaction, writes the resulting points as soon as they are committed,
+// and finally commits the loop's cursor. A process killed half way continues
+// with the first page not applied.
 func (p *Plaid) applyStaged(acc telegraf.TrackingAccumulator, item string) (applyCounts, error) {
 	var counts applyCounts
+	// Points committed earlier and not yet written go first.
+	if err := p.emitOutbox(acc, item); err != nil {
+		return counts, err
+	}
 	for {
 		done := false
+		var queued queuedPoints
+		// Outbox entries delivered meanwhile go in the same commit.
+		delivered := p.tracker.takeDelivered(item)
 		err := p.store.update(item, func(it *itemTx) error {
+			if err := it.dropDelivered(delivered); err != nil {
+				return err
+			}
 			meta, err := it.meta()
 			if err != nil {
 				return err
 			}
-			if !meta.Applying {
-				done = true
-				return nil
+			ix := indexer{item: item, location: p.location, accounts: meta.Accounts, queued: &queued}
+			for applied := 0; applied < commitBatch; {
+				if !meta.Applying {
+					done = true
+					return nil
+				}
+				key, changes, err := it.firstStaged()
+				if err != nil {
+					return err
+				}
+				if key == nil {
+					meta.Cursor = meta.PendingCursor
+					meta.PendingCursor = ""
+					meta.Applying = false
+					meta.LoopPages = 0
+					done = true
+					return it.putMeta(&meta)
+				}
+				c, err := ix.apply(it, changes)
+				if err != nil {
+					return err
+				}
+				counts.add(c)
+				applied += len(changes)
+				if err := it.staging.Delete(key); err != nil {
+					return err
+				}
 			}
-			key, changes, err := it.firstStaged()
-			if err != nil {
-				return err
-			}
-			if key == nil {
-				meta.Cursor = meta.PendingCursor
-				meta.PendingCursor = ""
-				meta.Applying = false
-				meta.LoopPages = 0
-				done = true
-				return it.putMeta(&meta)
-			}
-			ix := indexer{item: item, location: p.location, accounts: meta.Accounts}
-			c, err := ix.apply(it, changes)
-			if err != nil {
-				return err
-			}
-			counts.add(c)
-			return it.staging.Delete(key)
+			return nil
 		})
 		if err != nil {
+			p.tracker.putBack(delivered)
 			return counts, err
 		}
-		if err := p.emitOutbox(acc, item); err != nil {
+		p.store.releaseMapping()
+		if err := p.emitQueued(acc, item, &queued); err != nil {
 			return counts, err
 		}
 		if done {

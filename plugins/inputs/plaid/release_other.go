@@ -1,0 +1,5 @@
+//go:build !linux
+
+package plaid
+
+func (s *store) releaseMapping() {}
