@@ -159,13 +159,13 @@ func (a *app) existingItem(name string) (plaidini.Item, error) {
 	}
 	var names []string
 	for _, it := range a.settings.Items {
-		names = append(names, shellQuote(it.Name))
+		names = append(names, singleQuote(it.Name))
 	}
 	known := "none"
 	if len(names) > 0 {
 		known = strings.Join(names, ", ")
 	}
-	return plaidini.Item{}, usagef("no item named %s in %s; configured items: %s", shellQuote(name), a.opts.config, known)
+	return plaidini.Item{}, usagef("no item named %s in %s; configured items: %s", singleQuote(name), a.opts.config, known)
 }
 
 // command renders a linktool command line for the user to run: the action
