@@ -50,11 +50,13 @@ func newAPI(o plaidapi.Options) *api {
 	}
 }
 
+// transportOrDefault gives each client its own connection pool, so that
+// closing it on Stop leaves other users of the default transport alone.
 func transportOrDefault(rt http.RoundTripper) http.RoundTripper {
 	if rt != nil {
 		return rt
 	}
-	return http.DefaultTransport
+	return http.DefaultTransport.(*http.Transport).Clone()
 }
 
 // callCounter counts the Plaid calls made on behalf of one item in one gather.
@@ -67,6 +69,12 @@ func withCallCounter(ctx context.Context, c *callCounter) context.Context {
 }
 
 type countingTransport struct{ next http.RoundTripper }
+
+func (t *countingTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if c, ok := req.Context().Value(callCounterKey{}).(*callCounter); ok {

@@ -268,6 +268,11 @@ func (p *Plaid) Stop() {
 		return
 	}
 	p.settleDeliveries()
+	p.mu.Lock()
+	if p.api != nil {
+		p.api.http.CloseIdleConnections()
+	}
+	p.mu.Unlock()
 	if err := p.store.close(); err != nil {
 		p.Log.Errorf("closing the state store: %v", err)
 	}
