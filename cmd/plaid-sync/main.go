@@ -41,6 +41,8 @@ type options struct {
 	once                 bool
 	demo                 bool
 	version              bool
+	cpuProfile           string
+	memProfile           string
 }
 
 func main() {
@@ -57,6 +59,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.once, "once", false, "gather once: line protocol to stdout, a summary to stderr; exit status 1 when an item failed")
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in Plaid emulator with sandbox items, no keys needed")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file on exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -89,6 +93,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "plaid-sync %s\n", version)
 		return 0
 	}
+	stopProfiles, err := startProfiles(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "E! %v\n", err)
+		return 2
+	}
+	defer stopProfiles(stderr)
 	if o.demo {
 		return runDemo(o, stdout, stderr)
 	}
