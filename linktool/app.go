@@ -43,7 +43,7 @@ func usagef(format string, args ...any) error {
 // run is linktool's whole life, from arguments to exit code; main only adds
 // the process's signals and streams.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	opts, err := parseOptions(args, stderr)
+	opts, err := parseOptions(args)
 	if errors.Is(err, flag.ErrHelp) || err == nil && opts.help {
 		fmt.Fprint(stdout, usageText)
 		return exitOK

@@ -110,7 +110,7 @@ Exit codes:
 
 // parseOptions reads the command line. Flags take one or two dashes, as
 // Go's flag package allows.
-func parseOptions(args []string, stderr io.Writer) (options, error) {
+func parseOptions(args []string) (options, error) {
 	o := options{listen: defaultListen, timeout: defaultTimeout, institution: defaultInstitution, username: defaultUsername}
 	fs := flag.NewFlagSet("linktool", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -181,7 +181,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	case o.action != actionStatus && strings.TrimSpace(o.name) == "":
 		return o, errors.New("the item name is empty")
 	case o.action == actionExchange && o.publicToken == "":
-		return o, errors.New("--exchange needs --public-token public-...")
+		return o, errors.New("--exchange needs --public-token with the public-... token linktool printed")
 	case o.action != actionExchange && set["public-token"]:
 		return o, errors.New("--public-token goes with --exchange")
 	case o.hosted && o.action != actionLink && o.action != actionUpdate:
