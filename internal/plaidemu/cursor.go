@@ -1,0 +1,85 @@
+package plaidemu
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+)
+
+// A cursor is opaque to clients: base64url of a versioned payload bound to
+// one item and protected by a checksum.
+//
+// A settled cursor names a point of the item's change log (base). An
+// intermediate cursor, handed out while a page loop has more pages, also
+// carries the head the loop started at, how far the loop got and the
+// number of the next page.
+type cursor struct {
+	intermediate bool
+	item         uint64 // hash of the item id
+	epoch        uint32
+	base         uint32
+	head         uint32
+	offset       uint32
+	page         uint32
+}
+
+const (
+	cursorVersion = 1
+	cursorLen     = 1 + 1 + 8 + 4*5 + 8
+)
+
+var errBadCursor = errors.New("cursor is not valid")
+
+func itemKey(itemID string) uint64 {
+	h := uint64(0xcbf29ce484222325)
+	for i := 0; i < len(itemID); i++ {
+		h = (h ^ uint64(itemID[i])) * 0x100000001b3
+	}
+	return h
+}
+
+// cursorKey keys cursor checksums to the emulator's seed.
+func (e *Emulator) cursorKey() uint64 { return hashValues(uint64(e.cfg.Seed), 0x637572736f72) }
+
+func (c cursor) encode(key uint64) string {
+	b := make([]byte, cursorLen)
+	b[0] = cursorVersion
+	if c.intermediate {
+		b[1] = 1
+	}
+	binary.BigEndian.PutUint64(b[2:], c.item)
+	for i, v := range []uint32{c.epoch, c.base, c.head, c.offset, c.page} {
+		binary.BigEndian.PutUint32(b[10+4*i:], v)
+	}
+	binary.BigEndian.PutUint64(b[30:], cursorSum(key, b[:30]))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, key uint64) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != cursorLen || b[0] != cursorVersion || b[1] > 1 {
+		return cursor{}, errBadCursor
+	}
+	if binary.BigEndian.Uint64(b[30:]) != cursorSum(key, b[:30]) {
+		return cursor{}, errBadCursor
+	}
+	c := cursor{intermediate: b[1] == 1, item: binary.BigEndian.Uint64(b[2:])}
+	vals := []*uint32{&c.epoch, &c.base, &c.head, &c.offset, &c.page}
+	for i, p := range vals {
+		*p = binary.BigEndian.Uint32(b[10+4*i:])
+	}
+	return c, nil
+}
+
+func cursorSum(key uint64, payload []byte) uint64 {
+	h := key
+	for i := 0; i+8 <= len(payload); i += 8 {
+		h = splitmix64(h ^ binary.BigEndian.Uint64(payload[i:]))
+	}
+	if rest := len(payload) % 8; rest != 0 {
+		var tail [8]byte
+		copy(tail[:], payload[len(payload)-rest:])
+		h = splitmix64(h ^ binary.BigEndian.Uint64(tail[:]) ^ uint64(rest))
+	}
+	return h
+}

@@ -1,0 +1,11 @@
+// Package plaidemu is a faithful emulator of the parts of Plaid's API that
+// telegraf-plaid uses: items, accounts and balances, /transactions/sync and
+// /transactions/get with realistic, deterministic bank data, Link (with a
+// browser SDK stand-in and Hosted Link), the sandbox endpoints, investments
+// and liabilities. It answers the real plaid-go client over HTTP exactly as
+// Plaid does, including Plaid's error shapes, rate limits and faults injected
+// on demand, so the product can be run and tested without Plaid keys.
+//
+// An emulator holds everything in memory. The same Config and the same
+// sequence of calls give the same data: ids, tokens and amounts.
+package plaidemu

@@ -1,0 +1,219 @@
+package plaidemu
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// lookupItem resolves an access token. Callers hold e.mu.
+func (e *Emulator) lookupItem(token string) (*item, *apiError) {
+	if token == "" {
+		return nil, missingFields("access_token")
+	}
+	it := e.byToken[token]
+	if it == nil {
+		if !strings.HasPrefix(token, "access-") {
+			return nil, plaidErr("INVALID_ACCESS_TOKEN")
+		}
+		return nil, plaidErrf("INVALID_ACCESS_TOKEN", "could not find matching access token")
+	}
+	if it.removed {
+		return nil, plaidErr("ITEM_NOT_FOUND")
+	}
+	return it, nil
+}
+
+// dataItem resolves an access token for an endpoint that reads the bank's
+// data, which an item whose login is broken cannot do. Callers hold e.mu.
+func (e *Emulator) dataItem(token string) (*item, *apiError) {
+	it, err := e.lookupItem(token)
+	if err != nil {
+		return nil, err
+	}
+	if it.errCode != "" {
+		return nil, plaidErr(it.errCode)
+	}
+	return it, nil
+}
+
+type accessTokenRequest struct {
+	AccessToken string `json:"access_token"`
+}
+
+type itemGetResponse struct {
+	Item      wireItem       `json:"item"`
+	Status    itemStatusWire `json:"status"`
+	RequestID string         `json:"request_id"`
+}
+
+// itemStatusWire is /item/get's status; products the emulator does not
+// track are null.
+type itemStatusWire struct {
+	Investments  *struct{}         `json:"investments"`
+	Transactions itemStatusTxnWire `json:"transactions"`
+	LastWebhook  *struct{}         `json:"last_webhook"`
+}
+
+type itemStatusTxnWire struct {
+	LastSuccessfulUpdate *string `json:"last_successful_update"`
+	LastFailedUpdate     *string `json:"last_failed_update"`
+}
+
+func (e *Emulator) itemGet(c *call) (any, *apiError) {
+	var req accessTokenRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it, err := e.lookupItem(req.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	return itemGetResponse{
+		Item: e.itemWire(it, true),
+		Status: itemStatusWire{Transactions: itemStatusTxnWire{
+			LastSuccessfulUpdate: timePtr(it.lastSuccess), LastFailedUpdate: timePtr(it.lastFailed)}},
+		RequestID: c.requestID,
+	}, nil
+}
+
+type requestIDResponse struct {
+	RequestID string `json:"request_id"`
+}
+
+func (e *Emulator) itemRemove(c *call) (any, *apiError) {
+	var req accessTokenRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it, err := e.lookupItem(req.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	it.removed = true
+	it.diff = diffCache{}
+	return requestIDResponse{RequestID: c.requestID}, nil
+}
+
+type accountsRequest struct {
+	AccessToken string `json:"access_token"`
+	Options     *struct {
+		AccountIDs *[]string `json:"account_ids"`
+	} `json:"options"`
+}
+
+type accountsResponse struct {
+	Accounts  []wireAccount `json:"accounts"`
+	Item      wireItem      `json:"item"`
+	RequestID string        `json:"request_id"`
+}
+
+// accountFilter turns options.account_ids into a set, checking each id.
+func accountFilter(it *item, ids *[]string) (map[string]bool, *apiError) {
+	if ids == nil {
+		return nil, nil
+	}
+	only := map[string]bool{}
+	for _, id := range *ids {
+		if !slices.ContainsFunc(it.Accounts, func(a *account) bool { return a.ID == id }) {
+			return nil, invalidField("options.account_ids contains an account that does not belong to this item")
+		}
+		only[id] = true
+	}
+	return only, nil
+}
+
+func (e *Emulator) accountsGet(c *call) (any, *apiError) { return e.accounts(c, false) }
+
+func (e *Emulator) accountsBalanceGet(c *call) (any, *apiError) { return e.accounts(c, true) }
+
+func (e *Emulator) accounts(c *call, realtime bool) (any, *apiError) {
+	var req accountsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it, err := e.dataItem(req.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	var ids *[]string
+	if req.Options != nil {
+		ids = req.Options.AccountIDs
+	}
+	only, err := accountFilter(it, ids)
+	if err != nil {
+		return nil, err
+	}
+	var updated time.Time
+	if realtime {
+		updated = e.now()
+	}
+	return accountsResponse{Accounts: e.accountsWire(it, only, updated), Item: e.itemWire(it, false), RequestID: c.requestID}, nil
+}
+
+type institutionRequest struct {
+	InstitutionID string    `json:"institution_id"`
+	CountryCodes  *[]string `json:"country_codes"`
+	Options       *struct {
+		IncludeOptionalMetadata *bool `json:"include_optional_metadata"`
+	} `json:"options"`
+}
+
+type wireInstitution struct {
+	InstitutionID  string   `json:"institution_id"`
+	Name           string   `json:"name"`
+	Products       []string `json:"products"`
+	CountryCodes   []string `json:"country_codes"`
+	URL            *string  `json:"url,omitempty"`
+	PrimaryColor   *string  `json:"primary_color,omitempty"`
+	Logo           *string  `json:"logo,omitempty"`
+	RoutingNumbers []string `json:"routing_numbers"`
+	DtcNumbers     []string `json:"dtc_numbers"`
+	OAuth          bool     `json:"oauth"`
+}
+
+type institutionResponse struct {
+	Institution wireInstitution `json:"institution"`
+	RequestID   string          `json:"request_id"`
+}
+
+func (e *Emulator) institutionsGetByID(c *call) (any, *apiError) {
+	var req institutionRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	var missing []string
+	if req.InstitutionID == "" {
+		missing = append(missing, "institution_id")
+	}
+	if req.CountryCodes == nil || len(*req.CountryCodes) == 0 {
+		missing = append(missing, "country_codes")
+	}
+	if len(missing) > 0 {
+		return nil, missingFields(missing...)
+	}
+	inst := institutionByID(req.InstitutionID)
+	if inst == nil {
+		return nil, plaidErrf("INVALID_INSTITUTION", "invalid institution_id provided: %q", req.InstitutionID)
+	}
+	w := wireInstitution{
+		InstitutionID:  inst.ID,
+		Name:           inst.Name,
+		Products:       []string{"assets", "auth", "balance", "transactions", "identity", "investments", "liabilities"},
+		CountryCodes:   []string{"US"},
+		RoutingNumbers: inst.Routing,
+		DtcNumbers:     []string{},
+		OAuth:          inst.OAuth,
+	}
+	if req.Options != nil && req.Options.IncludeOptionalMetadata != nil && *req.Options.IncludeOptionalMetadata {
+		w.URL, w.PrimaryColor = strPtr(inst.URL), strPtr(inst.Color)
+		w.Logo = nil
+	}
+	return institutionResponse{Institution: w, RequestID: c.requestID}, nil
+}

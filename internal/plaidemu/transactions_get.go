@@ -1,0 +1,137 @@
+package plaidemu
+
+import (
+	"cmp"
+	"slices"
+)
+
+type transactionsGetRequest struct {
+	AccessToken string  `json:"access_token"`
+	StartDate   *string `json:"start_date"`
+	EndDate     *string `json:"end_date"`
+	Options     *struct {
+		AccountIDs                 *[]string `json:"account_ids"`
+		Count                      *int      `json:"count"`
+		Offset                     *int      `json:"offset"`
+		IncludeOriginalDescription *bool     `json:"include_original_description"`
+	} `json:"options"`
+}
+
+type transactionsGetResponse struct {
+	Accounts          []wireAccount `json:"accounts"`
+	Transactions      []wireTxn     `json:"transactions"`
+	TotalTransactions int           `json:"total_transactions"`
+	Item              wireItem      `json:"item"`
+	RequestID         string        `json:"request_id"`
+}
+
+// transactionsGet is Plaid's legacy offset-paged listing: live
+// transactions dated within [start_date, end_date], newest first.
+func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
+	var req transactionsGetRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	var missing []string
+	if req.StartDate == nil || *req.StartDate == "" {
+		missing = append(missing, "start_date")
+	}
+	if req.EndDate == nil || *req.EndDate == "" {
+		missing = append(missing, "end_date")
+	}
+	if len(missing) > 0 {
+		return nil, missingFields(missing...)
+	}
+	start, ok1 := parseDay(*req.StartDate)
+	end, ok2 := parseDay(*req.EndDate)
+	switch {
+	case !ok1:
+		return nil, invalidField("start_date must be a date formatted as YYYY-MM-DD, got %q", *req.StartDate)
+	case !ok2:
+		return nil, invalidField("end_date must be a date formatted as YYYY-MM-DD, got %q", *req.EndDate)
+	case end < start:
+		return nil, invalidField("end_date must not be before start_date")
+	}
+	count, offset := 100, 0
+	origDesc := false
+	var ids *[]string
+	if o := req.Options; o != nil {
+		if o.Count != nil {
+			count = *o.Count
+		}
+		if o.Offset != nil {
+			offset = *o.Offset
+		}
+		ids = o.AccountIDs
+		origDesc = o.IncludeOriginalDescription != nil && *o.IncludeOriginalDescription
+	}
+	if count < 1 || count > 500 {
+		return nil, invalidField("options.count must be between 1 and 500, got %d", count)
+	}
+	if offset < 0 {
+		return nil, invalidField("options.offset must not be negative, got %d", offset)
+	}
+
+	e.mu.Lock()
+	it, apiErr := e.dataItem(req.AccessToken)
+	if apiErr != nil {
+		e.mu.Unlock()
+		return nil, apiErr
+	}
+	only, apiErr := accountFilter(it, ids)
+	if apiErr != nil {
+		e.mu.Unlock()
+		return nil, apiErr
+	}
+	if it.notReady > 0 {
+		it.notReady--
+		e.mu.Unlock()
+		return nil, plaidErr("PRODUCT_NOT_READY")
+	}
+	var match []int32
+	for i := range it.txns {
+		t := &it.txns[i]
+		if t.live() && t.Date >= start && t.Date <= end && (only == nil || only[it.Accounts[t.Acct].ID]) {
+			match = append(match, int32(i))
+		}
+	}
+	slices.SortFunc(match, func(a, b int32) int {
+		ta, tb := &it.txns[a], &it.txns[b]
+		if c := cmp.Compare(tb.Date, ta.Date); c != 0 {
+			return c
+		}
+		return cmp.Compare(tb.Created, ta.Created)
+	})
+	total := len(match)
+	page := match[min(offset, total):min(offset+count, total)]
+	views := make([]txnView, len(page))
+	for i, idx := range page {
+		t := it.txns[idx]
+		a := it.Accounts[t.Acct]
+		views[i] = txnView{t: t, acctID: a.ID, currency: a.Currency}
+	}
+	resp := transactionsGetResponse{Accounts: e.accountsWire(it, only, zeroTime), Transactions: make([]wireTxn, 0, len(views)),
+		TotalTransactions: total, Item: e.itemWire(it, false), RequestID: c.requestID}
+	e.mu.Unlock()
+	for i := range views {
+		resp.Transactions = append(resp.Transactions, views[i].wire(origDesc))
+	}
+	return resp, nil
+}
+
+// transactionsRefresh asks the bank for news; the emulated bank is always
+// current, so it records a successful update.
+func (e *Emulator) transactionsRefresh(c *call) (any, *apiError) {
+	var req accessTokenRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it, err := e.dataItem(req.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	it.lastSuccess = e.now()
+	return requestIDResponse{RequestID: c.requestID}, nil
+}
