@@ -197,6 +197,18 @@ func TestRemove(t *testing.T) {
 	require.Equal(t, content+"\n", readFile(t, path))
 }
 
+func TestUnknownItemListsConfiguredOnes(t *testing.T) {
+	emu, url := startEmulator(t, 2)
+	items := emu.Items()
+	path, original := writeINI(t, t.TempDir(), url, items...)
+	for _, flag := range []string{"--update", "--remove"} {
+		res := runTool(t, "-c", path, flag, "Nope")
+		require.Equal(t, exitUsage, res.code)
+		require.Contains(t, res.stderr, "no item named 'Nope' in "+path+"; configured items: '"+items[0].Name+"', '"+items[1].Name+"'\n")
+		requireUntouched(t, path, original)
+	}
+}
+
 func TestRemoveKeepsSectionWhenPlaidFails(t *testing.T) {
 	emu, url := startEmulator(t, 1)
 	items := emu.Items()
