@@ -2,6 +2,10 @@
 // share, with the syntax of Python's configparser (the file comes from
 // plaid-sync), while keeping every byte the user wrote outside the part
 // being changed.
+//
+// Values are taken literally: configparser's %-interpolation is not applied
+// (Plaid's keys and tokens never contain '%'), and inline comments are not
+// stripped, as configparser's defaults do not strip them either.
 package plaidini
 
 import (
