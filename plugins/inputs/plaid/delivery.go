@@ -7,9 +7,11 @@ import (
 	"github.com/influxdata/telegraf"
 )
 
-// Points committed to the index wait in the item's outbox until Telegraf
-// reports them delivered (under execd: written to stdout). Whatever a killed
-// process never delivered is written again by the next one.
+// Every point the index changes is listed, by identity, in the item's outbox
+// in the same commit: one outbox entry per group of up to emitBatch points.
+// An entry is deleted once Telegraf reports its group delivered (under execd:
+// written to stdout). Entries a killed process left behind are written again
+// by the next one, with the points' current state.
 
 const (
 	// emitBatch is how many points go to Telegraf as one tracked group.
@@ -19,20 +21,20 @@ const (
 	maxTrackedGroups = 8192
 )
 
-type outboxRange struct {
-	item        string
-	first, last uint64
+type outboxEntry struct {
+	item string
+	seq  uint64
 }
 
 type deliveryTracker struct {
 	mu       sync.Mutex
 	source   telegraf.Accumulator
 	acc      telegraf.TrackingAccumulator
-	inflight map[telegraf.TrackingID]outboxRange
-	// emitted is, per item, the last outbox sequence handed to Telegraf by
-	// this process; entries up to it are in flight or delivered.
+	inflight map[telegraf.TrackingID]outboxEntry
+	// emitted is, per item, the last outbox entry handed to Telegraf by this
+	// process; entries up to it are in flight or delivered.
 	emitted   map[string]uint64
-	delivered []outboxRange
+	delivered []outboxEntry
 	// early holds deliveries reported before sent registered their group,
 	// which happens when Telegraf writes a group out at once.
 	early map[telegraf.TrackingID]bool
@@ -40,7 +42,7 @@ type deliveryTracker struct {
 
 func newDeliveryTracker() *deliveryTracker {
 	return &deliveryTracker{
-		inflight: make(map[telegraf.TrackingID]outboxRange),
+		inflight: make(map[telegraf.TrackingID]outboxEntry),
 		emitted:  make(map[string]uint64),
 		early:    make(map[telegraf.TrackingID]bool),
 	}
@@ -68,14 +70,14 @@ func (t *deliveryTracker) collect() {
 	for {
 		select {
 		case info := <-t.acc.Delivered():
-			r, ok := t.inflight[info.ID()]
+			e, ok := t.inflight[info.ID()]
 			if !ok {
 				t.early[info.ID()] = info.Delivered()
 				continue
 			}
 			delete(t.inflight, info.ID())
 			if info.Delivered() {
-				t.delivered = append(t.delivered, r)
+				t.delivered = append(t.delivered, e)
 			}
 		default:
 			return
@@ -83,43 +85,43 @@ func (t *deliveryTracker) collect() {
 	}
 }
 
-// takeDelivered returns the delivered ranges of one item, or of all items
+// takeDelivered returns the delivered entries of one item, or of all items
 // when item is empty, and forgets them.
-func (t *deliveryTracker) takeDelivered(item string) []outboxRange {
+func (t *deliveryTracker) takeDelivered(item string) []outboxEntry {
 	t.collect()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var taken, kept []outboxRange
-	for _, r := range t.delivered {
-		if item == "" || r.item == item {
-			taken = append(taken, r)
+	var taken, kept []outboxEntry
+	for _, e := range t.delivered {
+		if item == "" || e.item == item {
+			taken = append(taken, e)
 		} else {
-			kept = append(kept, r)
+			kept = append(kept, e)
 		}
 	}
 	t.delivered = kept
 	return taken
 }
 
-// putBack returns ranges whose deletion did not commit.
-func (t *deliveryTracker) putBack(ranges []outboxRange) {
+// putBack returns entries whose deletion did not commit.
+func (t *deliveryTracker) putBack(entries []outboxEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.delivered = append(t.delivered, ranges...)
+	t.delivered = append(t.delivered, entries...)
 }
 
-func (t *deliveryTracker) sent(id telegraf.TrackingID, r outboxRange) {
+func (t *deliveryTracker) sent(id telegraf.TrackingID, e outboxEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.emitted[r.item] = r.last
+	t.emitted[e.item] = e.seq
 	if delivered, ok := t.early[id]; ok {
 		delete(t.early, id)
 		if delivered {
-			t.delivered = append(t.delivered, r)
+			t.delivered = append(t.delivered, e)
 		}
 		return
 	}
-	t.inflight[id] = r
+	t.inflight[id] = e
 }
 
 func (t *deliveryTracker) emittedThrough(item string) uint64 {
@@ -128,93 +130,95 @@ func (t *deliveryTracker) emittedThrough(item string) uint64 {
 	return t.emitted[item]
 }
 
-// settleDeliveries deletes delivered points from the outboxes.
+// settleDeliveries deletes the outbox entries of delivered groups.
 func (p *Plaid) settleDeliveries() {
-	byItem := make(map[string][]outboxRange)
-	for _, r := range p.tracker.takeDelivered("") {
-		byItem[r.item] = append(byItem[r.item], r)
+	byItem := make(map[string][]outboxEntry)
+	for _, e := range p.tracker.takeDelivered("") {
+		byItem[e.item] = append(byItem[e.item], e)
 	}
-	for item, ranges := range byItem {
-		err := p.store.update(item, func(it *itemTx) error { return it.dropDelivered(ranges) })
+	for item, entries := range byItem {
+		err := p.store.update(item, func(it *itemTx) error { return it.dropDelivered(entries) })
 		if err != nil {
-			p.tracker.putBack(ranges)
+			p.tracker.putBack(entries)
 			p.Log.Errorf("[%s] recording delivered points: %v", item, err)
 		}
 	}
 }
 
-// dropDelivered deletes delivered ranges from the item's outbox.
-func (it *itemTx) dropDelivered(ranges []outboxRange) error {
-	for _, r := range ranges {
-		for seq := r.first; seq <= r.last; seq++ {
-			if err := it.outbox.Delete(seqKey(seq)); err != nil {
-				return err
-			}
+// dropDelivered deletes delivered entries from the item's outbox.
+func (it *itemTx) dropDelivered(entries []outboxEntry) error {
+	for _, e := range entries {
+		if err := it.outbox.Delete(seqKey(e.seq)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// emitOutbox hands the item's undelivered points to Telegraf in order, in
-// tracked groups.
+// emitQueued writes points just committed, from memory. Should earlier
+// outbox entries still be waiting, it reads the outbox instead so that
+// entries go out in order.
+func (p *Plaid) emitQueued(acc telegraf.TrackingAccumulator, item string, q *queuedPoints) error {
+	if len(q.seqs) == 0 {
+		return nil
+	}
+	if p.tracker.emittedThrough(item)+1 != q.seqs[0] {
+		return p.emitOutbox(acc, item)
+	}
+	for i, seq := range q.seqs {
+		group := q.points[i*emitBatch : min((i+1)*emitBatch, len(q.points))]
+		metrics := make([]telegraf.Metric, len(group))
+		for j := range group {
+			metrics[j] = transactionMetric(item, &group[j])
+		}
+		id := acc.AddTrackingMetricGroup(metrics)
+		p.tracker.sent(id, outboxEntry{item: item, seq: seq})
+		p.tracker.collect()
+	}
+	return nil
+}
+
+// emitOutbox writes, in order, the outbox entries of the item this process
+// has not handed to Telegraf yet, with each point's current state.
 func (p *Plaid) emitOutbox(acc telegraf.TrackingAccumulator, item string) error {
 	for {
 		after := p.tracker.emittedThrough(item)
 		var (
-			metrics     []telegraf.Metric
-			first, last uint64
+			metrics []telegraf.Metric
+			seq     uint64
 		)
 		err := p.store.view(item, func(it *itemTx) error {
 			if it.outbox == nil {
 				return nil
 			}
-			c := it.outbox.Cursor()
-			for k, v := c.Seek(seqKey(after + 1)); k != nil && len(metrics) < emitBatch; k, v = c.Next() {
-				pt, err := decodePoint(v)
+			k, v := it.outbox.Cursor().Seek(seqKey(after + 1))
+			if k == nil {
+				return nil
+			}
+			seq = binary.BigEndian.Uint64(k)
+			keys, err := decodeOutboxEntry(v)
+			if err != nil {
+				return err
+			}
+			metrics = make([]telegraf.Metric, 0, len(keys))
+			for _, key := range keys {
+				pt, found, err := it.getPoint(key)
 				if err != nil {
 					return err
 				}
-				seq := binary.BigEndian.Uint64(k)
-				if first == 0 {
-					first = seq
+				if found {
+					metrics = append(metrics, transactionMetric(item, &pt))
 				}
-				last = seq
-				metrics = append(metrics, transactionMetric(item, &pt))
 			}
 			return nil
 		})
-		if err != nil || len(metrics) == 0 {
+		if err != nil || seq == 0 {
 			return err
 		}
 		id := acc.AddTrackingMetricGroup(metrics)
-		p.tracker.sent(id, outboxRange{item: item, first: first, last: last})
+		p.tracker.sent(id, outboxEntry{item: item, seq: seq})
 		p.tracker.collect()
 	}
-}
-
-// emitQueued writes points just committed, from memory, in tracked groups.
-// Should earlier outbox entries still be waiting, it reads the outbox instead
-// so that entries go out in order.
-func (p *Plaid) emitQueued(acc telegraf.TrackingAccumulator, item string, q *queuedPoints) error {
-	if len(q.points) == 0 {
-		return nil
-	}
-	if p.tracker.emittedThrough(item)+1 != q.first {
-		return p.emitOutbox(acc, item)
-	}
-	seq := q.first
-	for start := 0; start < len(q.points); start += emitBatch {
-		end := min(start+emitBatch, len(q.points))
-		metrics := make([]telegraf.Metric, 0, end-start)
-		for i := start; i < end; i++ {
-			metrics = append(metrics, transactionMetric(item, &q.points[i]))
-		}
-		id := acc.AddTrackingMetricGroup(metrics)
-		p.tracker.sent(id, outboxRange{item: item, first: seq, last: seq + uint64(end-start) - 1})
-		seq += uint64(end - start)
-		p.tracker.collect()
-	}
-	return nil
 }
 
 // emitUndelivered writes what a previous process committed but did not

@@ -29,27 +29,31 @@ type indexer struct {
 	item     string
 	location *time.Location
 	accounts map[string]accountInfo
-	queued   *queuedPoints // when set, collects what apply queued
+	queued   *queuedPoints // collects the points apply changes
 }
 
-// queuedPoints are points queued in the outbox by one transaction, in order,
-// with their outbox sequence numbers first..last.
+// queuedPoints are the points one store transaction changed, in order.
 type queuedPoints struct {
-	points      []point
-	first, last uint64
+	keys   []pointKey
+	points []point
+	seqs   []uint64 // their outbox entries, one per group of emitBatch
 }
 
-func (ix *indexer) enqueue(it *itemTx, p *point) error {
-	seq, err := it.enqueue(p)
-	if err != nil || ix.queued == nil {
-		return err
+func (ix *indexer) enqueue(key pointKey, p *point) {
+	ix.queued.keys = append(ix.queued.keys, key)
+	ix.queued.points = append(ix.queued.points, *p)
+}
+
+// log lists the queued points in the outbox, one entry per group of
+// emitBatch, in the transaction that changed them.
+func (q *queuedPoints) log(it *itemTx) error {
+	for start := len(q.seqs) * emitBatch; start < len(q.keys); start += emitBatch {
+		seq, err := it.putOutbox(q.keys[start:min(start+emitBatch, len(q.keys))])
+		if err != nil {
+			return err
+		}
+		q.seqs = append(q.seqs, seq)
 	}
-	q := ix.queued
-	if q.first == 0 {
-		q.first = seq
-	}
-	q.last = seq
-	q.points = append(q.points, *p)
 	return nil
 }
 
@@ -91,9 +95,7 @@ func (ix *indexer) apply(it *itemTx, changes []change) (applyCounts, error) {
 		if err := it.putPoint(key, &p); err != nil {
 			return counts, err
 		}
-		if err := ix.enqueue(it, &p); err != nil {
-			return counts, err
-		}
+		ix.enqueue(key, &p)
 		if err := it.txs.Put([]byte(c.Txn.TransactionID), key[:]); err != nil {
 			return counts, err
 		}
@@ -170,5 +172,6 @@ func (ix *indexer) retract(it *itemTx, key pointKey) error {
 	if err := it.putPoint(key, &p); err != nil {
 		return err
 	}
-	return ix.enqueue(it, &p)
+	ix.enqueue(key, &p)
+	return nil
 }

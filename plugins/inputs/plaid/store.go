@@ -26,7 +26,7 @@ var (
 	bucketTx      = []byte("tx")      // transaction_id -> pointKey of its live point
 	bucketPoints  = []byte("points")  // pointKey -> point (live or tombstone)
 	bucketStaging = []byte("staging") // page sequence -> staged changes
-	bucketOutbox  = []byte("outbox")  // sequence -> point waiting for delivery
+	bucketOutbox  = []byte("outbox")  // sequence -> identities of points waiting for delivery
 )
 
 type store struct {
@@ -212,12 +212,29 @@ func (it *itemTx) firstStaged() (key []byte, changes []change, err error) {
 	return append([]byte(nil), k...), changes, err
 }
 
-func (it *itemTx) enqueue(p *point) (uint64, error) {
+// putOutbox adds an outbox entry listing point identities.
+func (it *itemTx) putOutbox(keys []pointKey) (uint64, error) {
 	seq, err := it.outbox.NextSequence()
 	if err != nil {
 		return 0, err
 	}
-	return seq, it.outbox.Put(seqKey(seq), encodePoint(p))
+	v := make([]byte, 0, len(keys)*len(pointKey{}))
+	for _, k := range keys {
+		v = append(v, k[:]...)
+	}
+	return seq, it.outbox.Put(seqKey(seq), v)
+}
+
+func decodeOutboxEntry(v []byte) ([]pointKey, error) {
+	var k pointKey
+	if len(v)%len(k) != 0 {
+		return nil, errCorruptRecord
+	}
+	keys := make([]pointKey, len(v)/len(k))
+	for i := range keys {
+		copy(keys[i][:], v[i*len(k):])
+	}
+	return keys, nil
 }
 
 func (it *itemTx) getPoint(k pointKey) (point, bool, error) {

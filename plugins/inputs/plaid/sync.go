@@ -245,7 +245,7 @@ func (p *Plaid) applyStaged(acc telegraf.TrackingAccumulator, item string) (appl
 			for applied := 0; applied < commitBatch; {
 				if !meta.Applying {
 					done = true
-					return nil
+					break
 				}
 				key, changes, err := it.firstStaged()
 				if err != nil {
@@ -257,7 +257,10 @@ func (p *Plaid) applyStaged(acc telegraf.TrackingAccumulator, item string) (appl
 					meta.Applying = false
 					meta.LoopPages = 0
 					done = true
-					return it.putMeta(&meta)
+					if err := it.putMeta(&meta); err != nil {
+						return err
+					}
+					break
 				}
 				c, err := ix.apply(it, changes)
 				if err != nil {
@@ -269,7 +272,7 @@ func (p *Plaid) applyStaged(acc telegraf.TrackingAccumulator, item string) (appl
 					return err
 				}
 			}
-			return nil
+			return queued.log(it)
 		})
 		if err != nil {
 			p.tracker.putBack(delivered)
@@ -293,8 +296,9 @@ func (p *Plaid) retractAll(acc telegraf.TrackingAccumulator, item string) (int, 
 	total := 0
 	for {
 		n := 0
+		var queued queuedPoints
 		err := p.store.update(item, func(it *itemTx) error {
-			ix := indexer{item: item}
+			ix := indexer{item: item, queued: &queued}
 			c := it.txs.Cursor()
 			var drop [][]byte
 			for k, v := c.First(); k != nil && n < batch; k, v = c.Next() {
@@ -314,13 +318,13 @@ func (p *Plaid) retractAll(acc telegraf.TrackingAccumulator, item string) (int, 
 			if n == 0 {
 				return it.clearStaging()
 			}
-			return nil
+			return queued.log(it)
 		})
 		total += n
 		if err != nil {
 			return total, err
 		}
-		if err := p.emitOutbox(acc, item); err != nil {
+		if err := p.emitQueued(acc, item, &queued); err != nil {
 			return total, err
 		}
 		if n == 0 {
