@@ -171,7 +171,7 @@ func TestPlaidErrors(t *testing.T) {
 // methods, unknown paths and doubled slashes. Every answer is Plaid's JSON
 // error object, never an HTML page.
 func TestRawHTTPErrors(t *testing.T) {
-	emu, _ := startEmulator(t, plaidemu.Config{Seed: 3, HistoryDays: 10})
+	emu, _ := startEmulator(t, plaidemu.Config{Seed: 3, HistoryDays: 40})
 	token := emu.Items()[0].AccessToken
 	malformed, err := os.ReadFile(filepath.Join("testdata", "malformed.json"))
 	require.NoError(t, err)
@@ -205,6 +205,13 @@ func TestRawHTTPErrors(t *testing.T) {
 			requireErrorShape(t, body, tc.errCode)
 		})
 	}
+
+	t.Run("ampersands are sent as they are", func(t *testing.T) {
+		status, body, _ := rawCall(t, emu.URL(), http.MethodPost, "/transactions/sync",
+			`{"access_token":"`+token+`","count":500}`, true)
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, string(body), `"Pacific Gas & Electric"`, "the monthly utility bill is in 40 days of history")
+	})
 
 	t.Run("doubled slashes are accepted", func(t *testing.T) {
 		status, body, _ := rawCall(t, emu.URL(), http.MethodPost, "//transactions/sync",

@@ -140,8 +140,10 @@ func (e *Emulator) sandboxTransactionsCreate(c *call) (any, *apiError) {
 			return nil, invalidField("transactions[%d]: date_posted must not be before date_transacted", i)
 		case strings.TrimSpace(st.Description) == "":
 			return nil, missingFields("transactions[" + itoa(i) + "].description")
-		case st.Amount == nil || math.IsNaN(*st.Amount) || math.IsInf(*st.Amount, 0):
+		case st.Amount == nil:
 			return nil, missingFields("transactions[" + itoa(i) + "].amount")
+		case math.IsNaN(*st.Amount) || math.Abs(*st.Amount) >= 1e9:
+			return nil, invalidField("transactions[%d]: amount must be below 1,000,000,000 in size", i)
 		}
 		currency := "USD"
 		if st.IsoCurrencyCode != nil && *st.IsoCurrencyCode != "" {

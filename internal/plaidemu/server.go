@@ -275,15 +275,29 @@ func (e *Emulator) runEndpoint(fn endpointFunc, c *call) (int, []byte) {
 	if apiErr != nil {
 		return e.errorJSON(apiErr, c.requestID)
 	}
-	out, err := json.Marshal(res)
+	out, err := marshalJSON(res)
 	if err != nil {
 		return e.errorJSON(plaidErrf("INTERNAL_SERVER_ERROR", "encoding the response: %v", err), c.requestID)
 	}
 	return http.StatusOK, out
 }
 
+// marshalJSON encodes like Plaid: '<', '>' and '&' stay as they are.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 func (e *Emulator) errorJSON(apiErr *apiError, reqID string) (int, []byte) {
-	out, _ := json.Marshal(apiErr.body(reqID))
+	out, err := marshalJSON(apiErr.body(reqID))
+	if err != nil {
+		out = []byte(`{"error_type":"API_ERROR","error_code":"INTERNAL_SERVER_ERROR"}`)
+	}
 	return statusOr(0, apiErr.Status), out
 }
 
@@ -308,7 +322,7 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := marshalJSON(v)
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
 	}
