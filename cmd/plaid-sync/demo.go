@@ -95,10 +95,7 @@ func runDemo(o options, stdout, stderr io.Writer) int {
 }
 
 func demoGather(p *plaidinput.Plaid, stdout, stderr io.Writer) int {
-	acc, err := newLineAccumulator(stdout)
-	if err != nil {
-		return 1
-	}
+	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
 	if err := p.Gather(acc); err != nil {
 		p.Log.Errorf("%v", err)
 		return 1

@@ -2,43 +2,84 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"sync"
 	"time"
 
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
-	"github.com/influxdata/telegraf/plugins/serializers/influx"
 )
 
-// lineAccumulator writes metrics as line protocol, the way the shim does, for
-// -once and -demo. A tracked group is reported delivered once it has been
-// written through to the output.
+// lineAccumulator writes metrics to stdout as line protocol with nanosecond
+// timestamps. A tracked group is written through to the output before it is
+// reported delivered, so a group counts as delivered only once Telegraf can
+// read all of it; untracked metrics are written out by flush.
 type lineAccumulator struct {
-	mu         sync.Mutex
-	out        *bufio.Writer
-	serializer *influx.Serializer
-	delivered  chan telegraf.DeliveryInfo
-	err        error
+	mu        sync.Mutex
+	out       *bufio.Writer
+	enc       lineprotocol.Encoder
+	delivered chan telegraf.DeliveryInfo
+	err       error       // the first write error; nothing is delivered after it
+	onDrop    func(error) // told about a metric that cannot be encoded
 }
 
-func newLineAccumulator(w io.Writer) (*lineAccumulator, error) {
-	s := &influx.Serializer{}
-	if err := s.Init(); err != nil {
-		return nil, err
-	}
-	return &lineAccumulator{out: bufio.NewWriterSize(w, 64<<10), serializer: s}, nil
+func newLineAccumulator(w io.Writer, onDrop func(error)) *lineAccumulator {
+	a := &lineAccumulator{out: bufio.NewWriterSize(w, 64<<10), onDrop: onDrop}
+	a.enc.SetPrecision(lineprotocol.Nanosecond)
+	return a
 }
 
-// writeLocked serialises m into the buffer; the caller holds mu.
-func (a *lineAccumulator) writeLocked(m telegraf.Metric) {
-	b, err := a.serializer.Serialize(m)
-	if err == nil {
-		_, err = a.out.Write(b)
+// encodeLocked appends m to the buffer; the caller holds mu. A metric that
+// line protocol cannot express is dropped with a report, the rest go on.
+func (a *lineAccumulator) encodeLocked(m telegraf.Metric) bool {
+	a.enc.Reset()
+	a.enc.StartLine(m.Name())
+	for _, tag := range m.TagList() {
+		a.enc.AddTag(tag.Key, tag.Value)
 	}
-	if err != nil && a.err == nil {
+	for _, field := range m.FieldList() {
+		v, ok := fieldValue(field.Value)
+		if !ok {
+			a.enc.ClearErr()
+			a.drop(fmt.Errorf("%s: field %q has a value line protocol cannot hold (%T)", m.Name(), field.Key, field.Value))
+			return false
+		}
+		a.enc.AddField(field.Key, v)
+	}
+	a.enc.EndLine(m.Time())
+	if err := a.enc.Err(); err != nil {
+		a.enc.ClearErr()
+		a.drop(fmt.Errorf("%s: %w", m.Name(), err))
+		return false
+	}
+	if _, err := a.out.Write(a.enc.Bytes()); err != nil && a.err == nil {
 		a.err = err
 	}
+	return true
+}
+
+func (a *lineAccumulator) drop(err error) {
+	if a.onDrop != nil {
+		a.onDrop(err)
+	}
+}
+
+func fieldValue(v any) (lineprotocol.Value, bool) {
+	switch x := v.(type) {
+	case float64:
+		return lineprotocol.FloatValue(x)
+	case int64:
+		return lineprotocol.IntValue(x), true
+	case uint64:
+		return lineprotocol.UintValue(x), true
+	case bool:
+		return lineprotocol.BoolValue(x), true
+	case string:
+		return lineprotocol.StringValue(x)
+	}
+	return lineprotocol.NewValue(v)
 }
 
 // flush writes out what is buffered.
@@ -74,7 +115,7 @@ func (a *lineAccumulator) AddHistogram(name string, fields map[string]interface{
 func (a *lineAccumulator) AddMetric(m telegraf.Metric) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.writeLocked(m)
+	a.encodeLocked(m)
 }
 
 func (a *lineAccumulator) SetPrecision(time.Duration) {}
@@ -94,12 +135,12 @@ func (a *lineAccumulator) AddTrackingMetric(m telegraf.Metric) telegraf.Tracking
 }
 
 // AddTrackingMetricGroup writes the group through to the output before
-// reporting it delivered.
+// reporting it delivered; a failed write reports it not delivered.
 func (a *lineAccumulator) AddTrackingMetricGroup(group []telegraf.Metric) telegraf.TrackingID {
 	tracked, id := metric.WithGroupTracking(group, a.onDelivery)
 	a.mu.Lock()
 	for _, m := range tracked {
-		a.writeLocked(m)
+		a.encodeLocked(m)
 	}
 	if err := a.out.Flush(); err != nil && a.err == nil {
 		a.err = err
@@ -120,6 +161,8 @@ func (a *lineAccumulator) onDelivery(info telegraf.DeliveryInfo) {
 	select {
 	case a.delivered <- info:
 	default:
+		// The plugin drains deliveries after every group; an overflow only
+		// means the group is written again after a restart.
 	}
 }
 

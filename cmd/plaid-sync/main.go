@@ -4,20 +4,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"github.com/influxdata/telegraf/plugins/common/shim"
-
 	"github.com/plaid-sync/telegraf-plaid/internal/execdlog"
-	"github.com/plaid-sync/telegraf-plaid/plugins/inputs/plaid"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -122,45 +116,5 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.once {
 		return gatherOnce(p, stdout, stderr)
 	}
-	return runExecd(p, o, stdin)
-}
-
-// runExecd serves Telegraf: a gather per newline on stdin (and per
-// -poll_interval when given) until stdin closes or a signal arrives, either
-// of which also cuts short a gather in progress.
-func runExecd(p *plaid.Plaid, o options, stdin io.Reader) int {
-	// The shim reads os.Stdin itself; feed it through a pipe to notice EOF.
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		p.Log.Errorf("creating a pipe: %v", err)
-		return 1
-	}
-	os.Stdin = pr
-	go func() {
-		_, _ = io.Copy(pw, stdin)
-		p.Log.Debug("stdin closed: stopping")
-		p.Interrupt()
-		pw.Close()
-	}()
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		p.Interrupt()
-	}()
-
-	s := shim.New()
-	// Set the input directly: AddInput would replace the plugin's logger with
-	// the shim's, which Telegraf reads as errors and which grows in memory.
-	s.Input = p
-	interval := shim.PollIntervalDisabled
-	if !o.pollIntervalDisabled && o.pollInterval > 0 {
-		interval = o.pollInterval
-	}
-	if err := s.Run(interval); err != nil {
-		p.Log.Errorf("%v", err)
-		return 1
-	}
-	return 0
+	return runExecd(p, o, stdin, stdout)
 }

@@ -16,11 +16,7 @@ const staleAfter = 3 * 24 * time.Hour
 // gatherOnce runs one gather with line protocol to stdout and a summary to
 // stderr. Its exit status is 1 when any item failed.
 func gatherOnce(p *plaid.Plaid, stdout, stderr io.Writer) int {
-	acc, err := newLineAccumulator(stdout)
-	if err != nil {
-		p.Log.Errorf("%v", err)
-		return 1
-	}
+	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
 	gatherErr := p.Gather(acc)
 	flushErr := acc.flush()
 	p.Stop()

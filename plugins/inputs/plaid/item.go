@@ -86,7 +86,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 
 	p.warn(&res)
 	acc.AddFields(measurementItem, itemFields(&res), map[string]string{
-		"item":           item.Name,
+		"item":           cleanTag(item.Name),
 		"item_id":        cleanTag(res.ItemID),
 		"institution_id": cleanTag(res.InstitutionID),
 		"institution":    cleanTag(res.Institution),
@@ -229,7 +229,7 @@ func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumul
 			continue
 		}
 		acc.AddFields(measurementBalance, fields, map[string]string{
-			"item":       item.Name,
+			"item":       cleanTag(item.Name),
 			"account_id": cleanTag(b.AccountID),
 			"account":    cleanTag(b.Info.Name),
 			"mask":       cleanTag(b.Info.Mask),

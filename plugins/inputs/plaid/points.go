@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
@@ -72,53 +73,57 @@ func subSecondOffset(transactionID string) int64 {
 }
 
 // transactionMetric is a live point, or a tombstone for a dead identity:
-// amount 0 and removed=true, so that sum(amount) needs no filter.
+// amount 0 and removed=true, so that sum(amount) needs no filter. Tags and
+// fields are added in a fixed order: the output is the same from run to run.
 func transactionMetric(item string, p *point) telegraf.Metric {
-	tags := map[string]string{
-		"item":       item,
-		"account_id": p.AccountID,
-		"account":    p.Account,
-		"category":   p.Category,
-		"currency":   p.Currency,
-	}
+	m := metric.New(measurementTransaction, nil, nil, time.Unix(0, p.Time))
+	m.AddTag("account", p.Account)
+	m.AddTag("account_id", p.AccountID)
+	m.AddTag("category", p.Category)
+	m.AddTag("currency", p.Currency)
+	m.AddTag("item", cleanTag(item))
 	if !p.Live {
-		return metric.New(measurementTransaction, tags, map[string]interface{}{
-			"amount":         0.0,
-			"removed":        true,
-			"transaction_id": p.TransactionID,
-		}, time.Unix(0, p.Time))
+		m.AddField("amount", 0.0)
+		m.AddField("removed", true)
+		m.AddField("transaction_id", p.TransactionID)
+		return m
 	}
-	fields := map[string]interface{}{
-		"amount":                 p.Amount,
-		"transaction_id":         p.TransactionID,
-		"name":                   p.Name,
-		"merchant_name":          p.MerchantName,
-		"category_detailed":      p.CategoryDetailed,
-		"payment_channel":        p.PaymentChannel,
-		"pending":                p.Pending,
-		"pending_transaction_id": p.PendingTransactionID,
-		"authorized_date":        p.AuthorizedDate,
-		"removed":                false,
-	}
-	return metric.New(measurementTransaction, tags, fields, time.Unix(0, p.Time))
+	m.AddField("amount", p.Amount)
+	m.AddField("removed", false)
+	m.AddField("pending", p.Pending)
+	m.AddField("transaction_id", p.TransactionID)
+	m.AddField("name", p.Name)
+	m.AddField("merchant_name", p.MerchantName)
+	m.AddField("category_detailed", p.CategoryDetailed)
+	m.AddField("payment_channel", p.PaymentChannel)
+	m.AddField("pending_transaction_id", p.PendingTransactionID)
+	m.AddField("authorized_date", p.AuthorizedDate)
+	return m
 }
 
-// cleanText keeps a value on one line: line protocol and Telegraf's log
-// parsing both treat a newline as the end of a record.
+// cleanText keeps a value on one line and in valid UTF-8: line protocol and
+// Telegraf's log parsing treat a newline as the end of a record, and line
+// protocol holds only UTF-8. Control characters become spaces.
 func cleanText(s string) string {
-	if !strings.ContainsAny(s, "\n\r\t\x00") {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= utf8.RuneSelf {
+			clean = false
+			break
+		}
+	}
+	if clean || utf8.ValidString(s) && !strings.ContainsFunc(s, isControl) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		switch r {
-		case '\n', '\r', '\t':
+		if isControl(r) {
 			return ' '
-		case 0:
-			return -1
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // cleanTag also avoids a trailing backslash, which line protocol cannot
 // express at the end of a tag value.

@@ -77,6 +77,17 @@ func TestTagsStayWritable(t *testing.T) {
 	}
 }
 
+func TestTextStaysOnOneLineInValidUTF8(t *testing.T) {
+	cases := map[string]string{
+		"Café ☕ 東京":         "Café ☕ 東京",
+		"a\nb\tc\x00d\x7fe": "a b c d e",
+		"bad \xff byte":     "bad \uFFFD byte",
+	}
+	for in, want := range cases {
+		require.Equal(t, want, cleanText(in), "cleanText(%q)", in)
+	}
+}
+
 func TestShellQuote(t *testing.T) {
 	require.Equal(t, "/etc/telegraf/plaid.ini", shellQuote("/etc/telegraf/plaid.ini"))
 	require.Equal(t, "'Test Chase'", shellQuote("Test Chase"))
