@@ -168,7 +168,7 @@ func (a *api) post(ctx context.Context, path string, in, out any) error {
 		return &plaidapi.Error{Cause: fmt.Errorf("POST %s: %w", path, unwrapURLError(err))}
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	raw, err := readBody(resp)
 	if err != nil {
 		return &plaidapi.Error{Cause: fmt.Errorf("POST %s: reading the response: %w", path, err)}
 	}
@@ -179,6 +179,17 @@ func (a *api) post(ctx context.Context, path string, in, out any) error {
 		return &plaidapi.Error{Cause: fmt.Errorf("POST %s: decoding the response (%d bytes): %w", path, len(raw), err)}
 	}
 	return nil
+}
+
+// readBody reads a response of at most maxResponseBytes, sized up front from
+// Content-Length when the server sends it.
+func readBody(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes))
+	return buf.Bytes(), err
 }
 
 // unwrapURLError drops net/http's "Post \"URL\":" prefix; the path is
