@@ -39,6 +39,9 @@ const (
 	maxItems       = 1000
 	maxHistoryDays = 730
 	maxTxPerDay    = 500
+	// maxGenerated bounds Items x HistoryDays x TxPerDay: about 1 GB of
+	// memory. Items linked later add to it.
+	maxGenerated = 5_000_000
 )
 
 func (c Config) withDefaults() Config {
@@ -94,6 +97,9 @@ func (c Config) validate() error {
 	}
 	if c.LinkTokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("LinkTokenTTL must not be negative, got %v", c.LinkTokenTTL))
+	}
+	if n := float64(c.Items) * float64(c.HistoryDays) * c.TxPerDay; n > maxGenerated {
+		errs = append(errs, fmt.Errorf("Items x HistoryDays x TxPerDay would generate about %.0f transactions; at most %d are allowed", n, maxGenerated))
 	}
 	if y := c.Today.Year(); y < 1990 || y > 2200 {
 		errs = append(errs, fmt.Errorf("field Today must be between 1990 and 2200, got %s", c.Today.Format(time.DateOnly)))

@@ -49,6 +49,7 @@ func TestConfigValidation(t *testing.T) {
 		{"negative rate", plaidemu.Config{TxPerDay: -1}, "TxPerDay"},
 		{"NaN rate", plaidemu.Config{TxPerDay: math.NaN()}, "TxPerDay"},
 		{"huge rate", plaidemu.Config{TxPerDay: 10000}, "TxPerDay"},
+		{"too much data", plaidemu.Config{Items: 1000, HistoryDays: 730, TxPerDay: 100}, "would generate"},
 		{"not-ready below -1", plaidemu.Config{NotReadySyncs: -3}, "NotReadySyncs"},
 		{"negative link TTL", plaidemu.Config{LinkTokenTTL: -time.Second}, "LinkTokenTTL"},
 		{"ancient today", plaidemu.Config{Today: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)}, "Today"},

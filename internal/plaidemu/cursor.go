@@ -12,7 +12,8 @@ import (
 // A settled cursor names a point of the item's change log (base). An
 // intermediate cursor, handed out while a page loop has more pages, also
 // carries the head the loop started at, how far the loop got and the
-// number of the next page.
+// number of the next page. Both remember the account filter they were
+// issued for.
 type cursor struct {
 	intermediate bool
 	item         uint64 // hash of the item id
@@ -21,11 +22,14 @@ type cursor struct {
 	head         uint32
 	offset       uint32
 	page         uint32
+	account      uint32 // options.account_id's index + 1; 0 = all accounts
 }
 
 const (
 	cursorVersion = 1
-	cursorLen     = 1 + 1 + 8 + 4*5 + 8
+	cursorFields  = 6
+	cursorSumAt   = 10 + 4*cursorFields
+	cursorLen     = cursorSumAt + 8
 )
 
 var errBadCursor = errors.New("cursor is not valid")
@@ -48,10 +52,10 @@ func (c cursor) encode(key uint64) string {
 		b[1] = 1
 	}
 	binary.BigEndian.PutUint64(b[2:], c.item)
-	for i, v := range []uint32{c.epoch, c.base, c.head, c.offset, c.page} {
+	for i, v := range []uint32{c.epoch, c.base, c.head, c.offset, c.page, c.account} {
 		binary.BigEndian.PutUint32(b[10+4*i:], v)
 	}
-	binary.BigEndian.PutUint64(b[30:], cursorSum(key, b[:30]))
+	binary.BigEndian.PutUint64(b[cursorSumAt:], cursorSum(key, b[:cursorSumAt]))
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -60,11 +64,11 @@ func decodeCursor(s string, key uint64) (cursor, error) {
 	if err != nil || len(b) != cursorLen || b[0] != cursorVersion || b[1] > 1 {
 		return cursor{}, errBadCursor
 	}
-	if binary.BigEndian.Uint64(b[30:]) != cursorSum(key, b[:30]) {
+	if binary.BigEndian.Uint64(b[cursorSumAt:]) != cursorSum(key, b[:cursorSumAt]) {
 		return cursor{}, errBadCursor
 	}
 	c := cursor{intermediate: b[1] == 1, item: binary.BigEndian.Uint64(b[2:])}
-	vals := []*uint32{&c.epoch, &c.base, &c.head, &c.offset, &c.page}
+	vals := []*uint32{&c.epoch, &c.base, &c.head, &c.offset, &c.page, &c.account}
 	for i, p := range vals {
 		*p = binary.BigEndian.Uint32(b[10+4*i:])
 	}

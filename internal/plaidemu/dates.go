@@ -1,9 +1,6 @@
 package plaidemu
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // day is a calendar date counted in days since 1970-01-01. Plaid's
 // transaction dates are calendar dates without a zone.
@@ -32,5 +29,3 @@ func parseDay(s string) (day, bool) {
 
 // rfc3339 formats an emulated time the way Plaid does.
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func itoa(i int) string { return strconv.Itoa(i) }

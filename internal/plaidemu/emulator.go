@@ -110,7 +110,7 @@ func (e *Emulator) newItem(inst *institution, name string, ready bool, historyDa
 		}
 	}
 	it.schedule = newSchedule(e.cfg.Seed, it, e.cfg.TxPerDay)
-	var discard advanceCounts
+	var discard AdvanceSummary
 	for d := start; d <= e.today; d++ {
 		e.runBankDay(it, d, e.today, false, &discard)
 	}
@@ -162,7 +162,7 @@ func (e *Emulator) uniqueItemName(inst *institution) string {
 
 // catchUp applies the bank days an item missed while its login was broken.
 func (e *Emulator) catchUp(it *item) {
-	var discard advanceCounts
+	var discard AdvanceSummary
 	for d := it.bankDay + 1; d <= e.today; d++ {
 		e.runBankDay(it, d, e.today, true, &discard)
 	}

@@ -15,11 +15,9 @@ const (
 	streamDay
 	streamIDs
 	streamTokens
-	streamLink
 	streamFaults
 	streamRequestIDs
 	streamSchedule
-	streamHoldings
 )
 
 // splitmix64 is a well-mixed 64-bit hash step.

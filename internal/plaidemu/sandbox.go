@@ -2,6 +2,7 @@ package plaidemu
 
 import (
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -139,9 +140,9 @@ func (e *Emulator) sandboxTransactionsCreate(c *call) (any, *apiError) {
 		case posted < transacted:
 			return nil, invalidField("transactions[%d]: date_posted must not be before date_transacted", i)
 		case strings.TrimSpace(st.Description) == "":
-			return nil, missingFields("transactions[" + itoa(i) + "].description")
+			return nil, missingFields("transactions[" + strconv.Itoa(i) + "].description")
 		case st.Amount == nil:
-			return nil, missingFields("transactions[" + itoa(i) + "].amount")
+			return nil, missingFields("transactions[" + strconv.Itoa(i) + "].amount")
 		case math.IsNaN(*st.Amount) || math.Abs(*st.Amount) >= 1e9:
 			return nil, invalidField("transactions[%d]: amount must be below 1,000,000,000 in size", i)
 		}

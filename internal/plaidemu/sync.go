@@ -136,6 +136,10 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 			e.mu.Unlock()
 			return nil, invalidField("cursor is not valid for this item")
 		}
+		if int(cur.account) != acct+1 {
+			e.mu.Unlock()
+			return nil, invalidField("cursor was issued for another options.account_id")
+		}
 	}
 	if !it.synced {
 		it.synced = true
@@ -183,9 +187,9 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	if end < len(entries) {
 		resp.HasMore = true
 		resp.NextCursor = cursor{intermediate: true, item: itemKey(it.ID), epoch: it.epoch, base: base,
-			head: it.head, offset: uint32(end), page: page + 1}.encode(key)
+			head: it.head, offset: uint32(end), page: page + 1, account: uint32(acct + 1)}.encode(key)
 	} else {
-		resp.NextCursor = cursor{item: itemKey(it.ID), epoch: it.epoch, base: it.head}.encode(key)
+		resp.NextCursor = cursor{item: itemKey(it.ID), epoch: it.epoch, base: it.head, account: uint32(acct + 1)}.encode(key)
 	}
 	e.mu.Unlock()
 

@@ -24,7 +24,7 @@
       $("view-" + v).hidden = v !== view;
     });
     $("cancel").hidden = view === "success" || view === "done";
-    $("close").hidden = view === "done";
+    $("close").hidden = view === "success" || view === "done";
     $("loading").hidden = true;
   }
 
