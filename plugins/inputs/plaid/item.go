@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 )
@@ -85,12 +86,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res.Duration = time.Since(start)
 
 	p.warn(&res)
-	acc.AddFields(measurementItem, itemFields(&res), map[string]string{
-		"item":           cleanTag(item.Name),
-		"item_id":        cleanTag(res.ItemID),
-		"institution_id": cleanTag(res.InstitutionID),
-		"institution":    cleanTag(res.Institution),
-	}, p.now())
+	acc.AddMetric(itemMetric(&res, p.now()))
 	return res
 }
 
@@ -214,29 +210,10 @@ func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumul
 		p.Log.Warnf("[%s] reading balances: %v", item.Name, err)
 		return
 	}
-	for _, b := range balances {
-		fields := make(map[string]interface{}, 3)
-		if b.Current != nil {
-			fields["current"] = *b.Current
+	for i := range balances {
+		if m := balanceMetric(item.Name, &balances[i], now); m != nil {
+			acc.AddMetric(m)
 		}
-		if b.Available != nil {
-			fields["available"] = *b.Available
-		}
-		if b.Limit != nil {
-			fields["limit"] = *b.Limit
-		}
-		if len(fields) == 0 {
-			continue
-		}
-		acc.AddFields(measurementBalance, fields, map[string]string{
-			"item":       cleanTag(item.Name),
-			"account_id": cleanTag(b.AccountID),
-			"account":    cleanTag(b.Info.Name),
-			"mask":       cleanTag(b.Info.Mask),
-			"type":       cleanTag(b.Info.Type),
-			"subtype":    cleanTag(b.Info.Subtype),
-			"currency":   cleanTag(b.Info.Currency),
-		}, now)
 	}
 	p.saveHealth(item.Name, func(m *itemMeta) {
 		m.BalancesAt = now.Unix()
@@ -256,34 +233,63 @@ func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumul
 	}
 }
 
-func itemFields(r *ItemResult) map[string]interface{} {
+// balanceMetric is one account's balances, or nil when Plaid gave none.
+func balanceMetric(item string, b *accountBalance, now time.Time) telegraf.Metric {
+	if b.Current == nil && b.Available == nil && b.Limit == nil {
+		return nil
+	}
+	m := metric.New(measurementBalance, nil, nil, now)
+	m.AddTag("account", cleanTag(b.Info.Name))
+	m.AddTag("account_id", cleanTag(b.AccountID))
+	m.AddTag("currency", cleanTag(b.Info.Currency))
+	m.AddTag("item", cleanTag(item))
+	m.AddTag("mask", cleanTag(b.Info.Mask))
+	m.AddTag("subtype", cleanTag(b.Info.Subtype))
+	m.AddTag("type", cleanTag(b.Info.Type))
+	if b.Current != nil {
+		m.AddField("current", *b.Current)
+	}
+	if b.Available != nil {
+		m.AddField("available", *b.Available)
+	}
+	if b.Limit != nil {
+		m.AddField("limit", *b.Limit)
+	}
+	return m
+}
+
+// itemMetric is the item's health for this gather.
+func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
+	m := metric.New(measurementItem, nil, nil, now)
+	m.AddTag("institution", cleanTag(r.Institution))
+	m.AddTag("institution_id", cleanTag(r.InstitutionID))
+	m.AddTag("item", cleanTag(r.Name))
+	m.AddTag("item_id", cleanTag(r.ItemID))
 	errMsg := ""
 	if r.Err != nil {
 		errMsg = cleanText(r.Err.Error())
 	}
-	fields := map[string]interface{}{
-		"status":         r.Status,
-		"login_required": r.LoginRequired,
-		"error_message":  errMsg,
-		"update_command": r.UpdateCommand,
-		"added":          int64(r.Added),
-		"modified":       int64(r.Modified),
-		"removed":        int64(r.Removed),
-		"accounts":       int64(r.Accounts),
-		"api_calls":      r.APICalls,
-		"sync_seconds":   r.Duration.Seconds(),
-		"update_status":  r.UpdateStatus,
-	}
+	m.AddField("status", r.Status)
+	m.AddField("login_required", r.LoginRequired)
+	m.AddField("error_message", errMsg)
+	m.AddField("update_command", r.UpdateCommand)
 	if r.Health.LastSuccessfulUpdate != 0 {
-		fields["last_successful_update"] = r.Health.LastSuccessfulUpdate
+		m.AddField("last_successful_update", r.Health.LastSuccessfulUpdate)
 	}
 	if r.Health.LastFailedUpdate != 0 {
-		fields["last_failed_update"] = r.Health.LastFailedUpdate
+		m.AddField("last_failed_update", r.Health.LastFailedUpdate)
 	}
 	if r.Health.ConsentExpiration != 0 {
-		fields["consent_expiration"] = r.Health.ConsentExpiration
+		m.AddField("consent_expiration", r.Health.ConsentExpiration)
 	}
-	return fields
+	m.AddField("update_status", r.UpdateStatus)
+	m.AddField("added", int64(r.Added))
+	m.AddField("modified", int64(r.Modified))
+	m.AddField("removed", int64(r.Removed))
+	m.AddField("accounts", int64(r.Accounts))
+	m.AddField("api_calls", r.APICalls)
+	m.AddField("sync_seconds", r.Duration.Seconds())
+	return m
 }
 
 // warn logs one warning per item problem per gather.

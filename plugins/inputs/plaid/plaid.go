@@ -1,4 +1,3 @@
-//go:generate ../../../tools/readme_config_includer/generator
 package plaid
 
 import (
