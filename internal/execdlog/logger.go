@@ -31,7 +31,7 @@ type Logger struct {
 	mu      sync.Mutex
 	w       io.Writer
 	level   telegraf.LogLevel
-	secrets []string
+	secrets map[string]struct{}
 }
 
 // New returns a logger writing to w messages at level or more severe.
@@ -56,15 +56,21 @@ func ParseLevel(s string) (telegraf.LogLevel, error) {
 	return telegraf.None, fmt.Errorf("unknown log level %q", s)
 }
 
-// Redact makes the logger replace each non-empty secret with a short
-// redacted form wherever it appears.
+// Redact makes the logger replace each secret with a short redacted form
+// wherever it appears. Secrets shorter than 6 bytes are too likely to match
+// ordinary text and are left out. Calling it again with the same secrets
+// adds nothing.
 func (l *Logger) Redact(secrets ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, s := range secrets {
-		if len(s) >= 6 {
-			l.secrets = append(l.secrets, s)
+		if len(s) < 6 {
+			continue
 		}
+		if l.secrets == nil {
+			l.secrets = make(map[string]struct{})
+		}
+		l.secrets[s] = struct{}{}
 	}
 }
 
@@ -89,7 +95,7 @@ func (l *Logger) print(level telegraf.LogLevel, prefix, msg string) {
 	if level > l.level {
 		return
 	}
-	for _, s := range l.secrets {
+	for s := range l.secrets {
 		msg = strings.ReplaceAll(msg, s, s[:4]+"…")
 	}
 	msg = strings.Map(func(r rune) rune {

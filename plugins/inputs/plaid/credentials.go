@@ -55,6 +55,23 @@ func (p *Plaid) apiOptions() (plaidapi.Options, error) {
 	}, nil
 }
 
+// redactor is a logger that can remove known secrets from its lines, as
+// plaid-sync's does. The plugin never logs a token or the secret on
+// purpose; this guards against one reaching a message from elsewhere.
+type redactor interface{ Redact(secrets ...string) }
+
+func (p *Plaid) redactSecrets(opts plaidapi.Options) {
+	r, ok := p.Log.(redactor)
+	if !ok {
+		return
+	}
+	secrets := []string{opts.Secret}
+	for _, it := range p.accounts.settings.Items {
+		secrets = append(secrets, it.AccessToken)
+	}
+	r.Redact(secrets...)
+}
+
 // currentAPI returns the Plaid client for the current credentials, building a
 // new one when accounts_file changed them.
 func (p *Plaid) currentAPI() (*api, error) {
@@ -68,5 +85,6 @@ func (p *Plaid) currentAPI() (*api, error) {
 		p.api = newAPI(opts)
 		p.apiOptionsInUse = opts
 	}
+	p.redactSecrets(opts)
 	return p.api, nil
 }

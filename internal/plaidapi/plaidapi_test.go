@@ -1,0 +1,124 @@
+package plaidapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/plaid/plaid-go/v42/plaid"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBaseURL(t *testing.T) {
+	cases := []struct {
+		env, base, want, err string
+	}{
+		{env: "sandbox", want: "https://sandbox.plaid.com"},
+		{env: "Production", want: "https://production.plaid.com"},
+		{env: "sandbox", base: "http://127.0.0.1:4580/", want: "http://127.0.0.1:4580"},
+		{env: "development", err: "shut down by Plaid on 2024-06-20"},
+		{env: "", err: "environment is not set"},
+		{env: "staging", err: `"staging" is not one of`},
+		{base: "127.0.0.1:4580", err: "must start with http:// or https://"},
+	}
+	for _, tc := range cases {
+		got, err := BaseURL(tc.env, tc.base)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got)
+	}
+}
+
+func TestErrorClassification(t *testing.T) {
+	cases := []struct {
+		name                 string
+		err                  Error
+		retryable, loginReq  bool
+		mutationDuringPaging bool
+	}{
+		{"rate limit", Error{Status: 429, Type: "RATE_LIMIT_EXCEEDED", Code: "TRANSACTIONS_SYNC_LIMIT"}, true, false, false},
+		{"internal", Error{Status: 500, Type: "API_ERROR", Code: "INTERNAL_SERVER_ERROR"}, true, false, false},
+		{"maintenance", Error{Status: 503, Type: "API_ERROR", Code: "PLANNED_MAINTENANCE"}, true, false, false},
+		{"institution down", Error{Status: 400, Type: "INSTITUTION_ERROR", Code: "INSTITUTION_DOWN"}, true, false, false},
+		{"transport", Error{Cause: errors.New("connection reset")}, true, false, false},
+		{"login", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_LOGIN_REQUIRED"}, false, true, false},
+		{"bad token", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_ACCESS_TOKEN"}, false, false, false},
+		{"bad keys", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_API_KEYS"}, false, false, false},
+		{"removed item", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_NOT_FOUND"}, false, false, false},
+		{"mutation", Error{Status: 400, Type: "TRANSACTIONS_ERROR", Code: "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"}, false, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.retryable, tc.err.Retryable())
+			require.Equal(t, tc.loginReq, tc.err.LoginRequired())
+			require.Equal(t, tc.mutationDuringPaging, tc.err.MutationDuringPagination())
+		})
+	}
+}
+
+// FromPlaidGo reads Plaid's error object out of what plaid-go returns, and
+// tells a garbled success answer from a transport failure.
+func TestFromPlaidGo(t *testing.T) {
+	responses := map[string]func(w http.ResponseWriter){
+		"/item/get": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error_type":"ITEM_ERROR","error_code":"ITEM_LOGIN_REQUIRED","error_message":"login required","display_message":null,"request_id":"r1"}`))
+		},
+		"/accounts/get": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			w.Write([]byte(`<html>bad gateway</html>`))
+		},
+		"/institutions/get_by_id": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"institution": {"name": `))
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { responses[r.URL.Path](w) }))
+	defer srv.Close()
+	client := NewClient(Options{ClientID: "id", Secret: "secret", BaseURL: srv.URL})
+	ctx := context.Background()
+
+	_, resp, err := client.PlaidApi.ItemGet(ctx).ItemGetRequest(*plaid.NewItemGetRequest("access-sandbox-x")).Execute()
+	pe, ok := AsError(FromPlaidGo(err, resp))
+	require.True(t, ok)
+	require.Equal(t, "ITEM_LOGIN_REQUIRED", pe.Code)
+	require.Equal(t, 400, pe.Status)
+	require.True(t, pe.LoginRequired())
+	require.Equal(t, "ITEM_LOGIN_REQUIRED: login required (HTTP 400, request_id r1)", pe.Error())
+
+	_, resp, err = client.PlaidApi.AccountsGet(ctx).AccountsGetRequest(*plaid.NewAccountsGetRequest("access-sandbox-x")).Execute()
+	pe, ok = AsError(FromPlaidGo(err, resp))
+	require.True(t, ok)
+	require.Equal(t, 502, pe.Status)
+	require.True(t, pe.Retryable())
+	require.Contains(t, pe.Error(), "bad gateway")
+
+	_, resp, err = client.PlaidApi.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*plaid.NewInstitutionsGetByIdRequest("ins_1", []plaid.CountryCode{plaid.COUNTRYCODE_US})).Execute()
+	pe, ok = AsError(FromPlaidGo(err, resp))
+	require.True(t, ok)
+	require.Equal(t, 0, pe.Status, "a truncated answer counts as a transport failure")
+	require.True(t, pe.Retryable())
+
+	require.NoError(t, FromPlaidGo(nil, nil))
+}
+
+func TestRedact(t *testing.T) {
+	cases := map[string]string{
+		"access-sandbox-8f3a1b2c-1111-2222-3333-444455556666":    "access-sandbox-8f3a…",
+		"public-production-1f2e3d4c-aaaa-bbbb-cccc-ddddeeeeffff": "public-production-1f2e…",
+		"link-sandbox-12345678-abcd":                             "link-sandbox-1234…",
+		"0123456789abcdef0123456789abcd":                         "0123…",
+		"short":                                                  "…",
+		"":                                                       "",
+	}
+	for in, want := range cases {
+		require.Equal(t, want, Redact(in), "Redact(%q)", in)
+	}
+}
