@@ -2,6 +2,7 @@ package plaid
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +208,23 @@ func TestNewLinkUnderTheSameNameRetractsTheOldOne(t *testing.T) {
 	}
 	require.Equal(t, wantLive, live, "only the new link's transactions are live")
 	require.Equal(t, wantSum, sum)
+}
+
+func TestWarnsWhenTheAccountsFileIsReadableByOthers(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 2, Items: 1, HistoryDays: 5, TxPerDay: 2})
+	require.NoError(t, os.Chmod(h.ini, 0o644))
+	log := &testutil.CaptureLogger{}
+	p := h.plugin(func(p *Plaid) { p.Log = log })
+	require.NotEmpty(t, log.Warnings(), "no warning about a world-readable accounts file")
+	require.Contains(t, strings.Join(log.Warnings(), "\n"), h.ini)
+
+	// One warning per item problem per gather, naming the repair command.
+	_, err := h.emu.AddFault(plaidemu.Fault{Endpoint: "*", ErrorCode: "ITEM_LOGIN_REQUIRED"})
+	require.NoError(t, err)
+	log.Clear()
+	newDelivery().gather(t, p)
+	warnings := log.Warnings()
+	require.Len(t, warnings, 1, "%q", warnings)
+	require.Contains(t, warnings[0], "ITEM_LOGIN_REQUIRED")
+	require.Contains(t, warnings[0], "run: linktool -c "+h.ini+" --update '"+h.emu.Items()[0].Name+"'")
 }

@@ -1,0 +1,107 @@
+package plaid
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/influxdata/telegraf/plugins/serializers/influx"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
+)
+
+// The plugin's per-transaction stages, measured apart so that the whole
+// process figures of docs/benchmarks.md can be attributed.
+
+const benchClientID, benchSecret = "bench_client_id", "bench_secret_0123456789"
+
+// benchSyncPage fetches the first 500-transaction page of a full sync from
+// an emulator over HTTP.
+func benchSyncPage(b *testing.B) []byte {
+	b.Helper()
+	emu, err := plaidemu.New(plaidemu.Config{Seed: 1, Items: 1, HistoryDays: 730, TxPerDay: 7, ClientID: benchClientID, Secret: benchSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url, err := emu.Serve("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emu.Close()
+	body, _ := json.Marshal(map[string]any{"access_token": emu.Items()[0].AccessToken, "count": syncPageSize})
+	req, _ := http.NewRequest(http.MethodPost, url+"/transactions/sync", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("PLAID-CLIENT-ID", benchClientID)
+	req.Header.Set("PLAID-SECRET", benchSecret)
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("status %d: %v", resp.StatusCode, err)
+	}
+	return raw
+}
+
+func reportPerTxn(b *testing.B, txns int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(txns), "ns/txn")
+	b.ReportMetric(float64(txns), "txns/op")
+}
+
+// BenchmarkPluginSyncPageDecode decodes a page as the plugin does.
+func BenchmarkPluginSyncPageDecode(b *testing.B) {
+	raw := benchSyncPage(b)
+	var probe syncPage
+	if err := gojson.Unmarshal(raw, &probe); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for b.Loop() {
+		var page syncPage
+		if err := gojson.Unmarshal(raw, &page); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPerTxn(b, len(probe.Added))
+}
+
+// BenchmarkPluginTransactionLine builds each transaction's point and metric
+// and serialises it with Telegraf's influx serializer, as the execd shim
+// writes it.
+func BenchmarkPluginTransactionLine(b *testing.B) {
+	raw := benchSyncPage(b)
+	var page syncPage
+	if err := gojson.Unmarshal(raw, &page); err != nil {
+		b.Fatal(err)
+	}
+	ix := indexer{item: "Test Chase", location: time.UTC}
+	points := make([]point, len(page.Added))
+	for i := range page.Added {
+		p, _, err := ix.pointFor(&page.Added[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		points[i] = p
+	}
+	s := &influx.Serializer{}
+	if err := s.Init(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range page.Added {
+			p, _, _ := ix.pointFor(&page.Added[i])
+			if _, err := s.Serialize(transactionMetric(ix.item, &p)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportPerTxn(b, len(points))
+}
