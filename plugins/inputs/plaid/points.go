@@ -26,8 +26,6 @@ const (
 // window) followed by a hash of everything InfluxDB uses as identity.
 type pointKey [12]byte
 
-func (k pointKey) day() uint32 { return binary.BigEndian.Uint32(k[:4]) }
-
 func dayKeyPrefix(day uint32) []byte {
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], day)
