@@ -28,8 +28,8 @@ const (
 
 	// syncPageSize is the largest page /transactions/sync serves.
 	syncPageSize = 500
-	// commitBatch is about how many changes one store transaction takes, when
-	// staging pages and when applying them.
+	// commitBatch is about how many staged changes one store transaction
+	// applies to the index: fewer, larger commits cost less CPU.
 	commitBatch = 2000
 	// maxLoopRestarts bounds how often one gather restarts an item's page loop
 	// after TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION.

@@ -81,33 +81,20 @@ func (p *Plaid) itemMeta(item string) (itemMeta, error) {
 	return meta, err
 }
 
-// fetchPages stages pages until Plaid says has_more=false. A loop cut short
-// by the deadline resumes from its last cursor at the next gather; a loop
-// that fails, or that Plaid asks to restart, starts again from the committed
-// cursor. Pages are committed a few at a time: each commit costs a sync of
-// the store to disk, and a page fetched but not committed is only asked again.
+// fetchPages stages pages until Plaid says has_more=false, each page as it
+// arrives, so that memory holds one page per item. A loop cut short by the
+// deadline resumes from its last cursor at the next gather; a loop that
+// fails, or that Plaid asks to restart, starts again from the committed
+// cursor.
 func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, meta itemMeta) (itemMeta, error) {
 	next := meta.Cursor
 	if meta.LoopCursor != "" {
 		next = meta.LoopCursor
 	}
-	var (
-		pending        []*syncPage
-		pendingChanges int
-		restarts       int
-	)
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		var err error
-		meta, err = p.stagePages(item.Name, pending)
-		pending, pendingChanges = nil, 0
-		return err
-	}
-	for meta.LoopPages+len(pending) < maxPagesPerLoop {
+	restarts := 0
+	for meta.LoopPages < maxPagesPerLoop {
 		if ctx.Err() != nil {
-			return meta, errors.Join(errSyncIncomplete, flush())
+			return meta, errSyncIncomplete
 		}
 		var page *syncPage
 		err := p.retry.do(ctx, func(ctx context.Context) error {
@@ -123,59 +110,51 @@ func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, m
 			case pe != nil && pe.MutationDuringPagination() && restarts < maxLoopRestarts:
 				restarts++
 				p.Log.Debugf("[%s] Plaid's data changed during pagination; restarting the page loop", item.Name)
-				pending, pendingChanges = nil, 0
 				if meta, err = p.abandonLoop(item.Name); err != nil {
 					return meta, err
 				}
 				next = meta.Cursor
 				continue
 			case ctx.Err() != nil || errors.Is(err, errNoTimeLeft):
-				return meta, errors.Join(fmt.Errorf("%w (%v)", errSyncIncomplete, err), flush())
+				return meta, fmt.Errorf("%w (%v)", errSyncIncomplete, err)
 			default:
-				pending = nil
 				if m, abandonErr := p.abandonLoop(item.Name); abandonErr == nil {
 					meta = m
 				}
 				return meta, err
 			}
 		}
-		pending = append(pending, page)
-		pendingChanges += len(page.Added) + len(page.Modified) + len(page.Removed)
-		if !page.HasMore {
-			return meta, flush()
+		if meta, err = p.stagePage(item.Name, page); err != nil {
+			return meta, err
 		}
-		if pendingChanges >= commitBatch {
-			if err := flush(); err != nil {
-				return meta, err
-			}
+		if !page.HasMore {
+			return meta, nil
 		}
 		next = page.NextCursor
 	}
 	return meta, fmt.Errorf("the page loop exceeded %d pages; it starts again at the next gather", maxPagesPerLoop)
 }
 
-// stagePages stores pages and the loop's position in one transaction.
-func (p *Plaid) stagePages(item string, pages []*syncPage) (itemMeta, error) {
+// stagePage stores a page and the loop's position in one transaction.
+func (p *Plaid) stagePage(item string, page *syncPage) (itemMeta, error) {
 	var meta itemMeta
 	err := p.store.update(item, func(it *itemTx) error {
 		var err error
 		if meta, err = it.meta(); err != nil {
 			return err
 		}
-		for _, page := range pages {
-			if err := it.stage(page.changes()); err != nil {
-				return err
-			}
-			meta.LoopPages++
-			meta.UpdateStatus = page.UpdateStatus
-			mergeAccounts(&meta, page.Accounts)
-			if page.HasMore {
-				meta.LoopCursor = page.NextCursor
-			} else {
-				meta.LoopCursor = ""
-				meta.Applying = true
-				meta.PendingCursor = page.NextCursor
-			}
+		if err := it.stage(page.changes()); err != nil {
+			return err
+		}
+		meta.LoopPages++
+		meta.UpdateStatus = page.UpdateStatus
+		mergeAccounts(&meta, page.Accounts)
+		if page.HasMore {
+			meta.LoopCursor = page.NextCursor
+		} else {
+			meta.LoopCursor = ""
+			meta.Applying = true
+			meta.PendingCursor = page.NextCursor
 		}
 		return it.putMeta(&meta)
 	})
