@@ -137,7 +137,7 @@ func goBenchRows(path string) ([]bench.Row, float64, error) {
 		{"BenchmarkNeededFieldsDecode", "2. floor, decoding part", "-"},
 		{"BenchmarkLineEncode", "2. floor, line part", "issue: about 0.7 µs"},
 		{"BenchmarkPluginSyncPageDecode", "2. plugin's own decoding of a sync page (goccy/go-json)", "-"},
-		{"BenchmarkPluginTransactionLine", "2. plugin's transaction point: metric + influx serializer", "-"},
+		{"BenchmarkPluginTransactionLine", "2. plugin's transaction point: telegraf metric + line-protocol/v2 line", "-"},
 	} {
 		s, ok := g.Micros(b.name, "ns/txn")
 		if !ok {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	gojson "github.com/goccy/go-json"
-	"github.com/influxdata/telegraf/plugins/serializers/influx"
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
 )
@@ -73,8 +73,8 @@ func BenchmarkPluginSyncPageDecode(b *testing.B) {
 }
 
 // BenchmarkPluginTransactionLine builds each transaction's point and metric
-// and serialises it with Telegraf's influx serializer, as the execd shim
-// writes it.
+// and encodes it with line-protocol/v2 from the metric's tag and field
+// lists, as plaid-sync's writer does.
 func BenchmarkPluginTransactionLine(b *testing.B) {
 	raw := benchSyncPage(b)
 	var page syncPage
@@ -87,15 +87,23 @@ func BenchmarkPluginTransactionLine(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s := &influx.Serializer{}
-	if err := s.Init(); err != nil {
-		b.Fatal(err)
-	}
+	var enc lineprotocol.Encoder
+	enc.SetPrecision(lineprotocol.Nanosecond)
 	b.ResetTimer()
 	for b.Loop() {
 		for i := range page.Added {
 			p, _, _ := ix.pointFor(&page.Added[i])
-			if _, err := s.Serialize(transactionMetric(ix.item, &p)); err != nil {
+			m := transactionMetric(ix.item, &p)
+			enc.Reset()
+			enc.StartLine(m.Name())
+			for _, tag := range m.TagList() {
+				enc.AddTag(tag.Key, tag.Value)
+			}
+			for _, field := range m.FieldList() {
+				enc.AddField(field.Key, lineprotocol.MustNewValue(field.Value))
+			}
+			enc.EndLine(m.Time())
+			if err := enc.Err(); err != nil {
 				b.Fatal(err)
 			}
 		}
