@@ -66,7 +66,7 @@ func StartEmulator(bin string, o EmulatorOptions) (*Emulator, error) {
 		"-client-id", ClientID,
 		"-secret", Secret,
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.CommandContext(rootContext, bin, args...)
 	dieWithParent(cmd)
 	e := &Emulator{cmd: cmd, stderr: newTailBuffer(16 << 10), done: make(chan struct{}), http: &http.Client{Timeout: time.Minute}}
 	cmd.Stderr = e.stderr
@@ -74,7 +74,7 @@ func StartEmulator(bin string, o EmulatorOptions) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	urls := make(chan string, 1)
@@ -86,7 +86,7 @@ func StartEmulator(bin string, o EmulatorOptions) (*Emulator, error) {
 				urls <- url
 			}
 		}
-		_ = cmd.Wait()
+		_ = waitChild(cmd)
 	}()
 	select {
 	case e.URL = <-urls:

@@ -130,6 +130,7 @@ type SyncProcess struct {
 	started time.Time
 	items   chan string // plaid_item lines, one per item per gather
 	done    chan struct{}
+	waitErr error // the exit, once done is closed
 
 	mu        sync.Mutex
 	lines     map[string]int       // lines per measurement
@@ -138,7 +139,7 @@ type SyncProcess struct {
 
 // StartSync starts bin (plaid-sync) on the workspace's plugin.conf.
 func StartSync(bin string, ws *Workspace, extraArgs ...string) (*SyncProcess, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), processDeadline)
+	ctx, cancel := context.WithTimeout(rootContext, processDeadline)
 	args := append([]string{"-config", ws.ConfigFile, "-poll_interval_disabled"}, extraArgs...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = ws.Dir
@@ -161,7 +162,7 @@ func StartSync(bin string, ws *Workspace, extraArgs ...string) (*SyncProcess, er
 	}
 	p.stdin = stdin
 	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		cancel()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
@@ -169,8 +170,11 @@ func StartSync(bin string, ws *Workspace, extraArgs ...string) (*SyncProcess, er
 	return p, nil
 }
 
+// read counts stdout's lines until the process closes it, then reaps the
+// process.
 func (p *SyncProcess) read(stdout io.Reader) {
 	defer close(p.done)
+	defer func() { p.waitErr = waitChild(p.cmd) }()
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -184,7 +188,11 @@ func (p *SyncProcess) read(stdout io.Reader) {
 		}
 		p.mu.Unlock()
 		if measurement == "plaid_item" {
-			p.items <- string(line)
+			select {
+			case p.items <- string(line):
+			default:
+				// Nobody is waiting for gathers: never block the plugin's stdout.
+			}
 		}
 	}
 	_, _ = io.Copy(io.Discard, stdout)
@@ -273,9 +281,8 @@ func (p *SyncProcess) Stop() (Usage, error) {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
-	err := p.cmd.Wait()
 	wall := time.Since(p.started)
-	if err != nil {
+	if err := p.waitErr; err != nil {
 		return Usage{}, fmt.Errorf("plaid-sync: %w; stderr: %s", err, p.stderr.String())
 	}
 	return usageOf(p.cmd.ProcessState, wall), nil
@@ -285,13 +292,12 @@ func (p *SyncProcess) Stop() (Usage, error) {
 func (p *SyncProcess) Kill() {
 	_ = p.cmd.Process.Kill()
 	<-p.done
-	_ = p.cmd.Wait()
 	p.cancel()
 }
 
 // RunOnce runs plaid-sync -once and counts the lines it writes.
 func RunOnce(bin string, ws *Workspace, extraArgs ...string) (Usage, map[string]int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), processDeadline)
+	ctx, cancel := context.WithTimeout(rootContext, processDeadline)
 	defer cancel()
 	args := append([]string{"-config", ws.ConfigFile, "-once"}, extraArgs...)
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -301,7 +307,11 @@ func RunOnce(bin string, ws *Workspace, extraArgs ...string) (Usage, map[string]
 	stderr := newTailBuffer(32 << 10)
 	cmd.Stdout, cmd.Stderr = counter, stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	err := startChild(cmd)
+	if err == nil {
+		err = waitChild(cmd)
+	}
+	if err != nil {
 		return Usage{}, nil, fmt.Errorf("plaid-sync -once: %w; stderr: %s", err, stderr.String())
 	}
 	return usageOf(cmd.ProcessState, time.Since(start)), counter.counts, nil

@@ -747,7 +747,7 @@ func (env *Env) linking(notReady int) ([]Row, error) {
 	var itemGathers, txGathers, itemLatency, txLatency []float64
 	for i := 1; i <= links; i++ {
 		name := fmt.Sprintf("New Bank %d", i)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(rootContext, time.Minute)
 		out, err := exec.CommandContext(ctx, env.bin("linktool"), "-c", ws.AccountsFile, "--sandbox-link", name, "--institution", "ins_109508").CombinedOutput()
 		cancel()
 		if err != nil {

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/plaid-sync/telegraf-plaid/bench"
 )
@@ -41,6 +44,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	// Interrupted, leave no process and no file behind.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		bench.StopAll(10 * time.Second)
+		os.RemoveAll(tmp)
+		os.Exit(130)
+	}()
 	if *profiles != "" {
 		if err := os.MkdirAll(*profiles, 0o755); err != nil {
 			fmt.Fprintln(stderr, "plaid-bench:", err)
