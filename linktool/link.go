@@ -64,7 +64,7 @@ func (a *app) link(ctx context.Context, update bool) int {
 		fmt.Fprintf(a.stdout, "It is served by Plaid and works from any device. Waiting for the Link session to finish (up to %s; Ctrl-C to stop).\n", a.opts.timeout)
 		res, err = a.waitHosted(waitCtx, lt)
 	} else {
-		page.start(name, update, lt.token, a.sdkURL())
+		page.start(name, update, lt.token, a.sdkURL(), a.baseURL)
 		fmt.Fprintf(a.stdout, "Open the following page in your browser to continue:\n    %s\n", page.url)
 		fmt.Fprintf(a.stdout, "Waiting for the browser (up to %s; Ctrl-C to stop).\n", a.opts.timeout)
 		res, err = page.wait(waitCtx)

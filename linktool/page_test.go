@@ -62,7 +62,9 @@ func TestPageRejectsForeignRequests(t *testing.T) {
 
 	status, header, body := pageRequest{method: "GET", path: "/link", token: token}.send(t, port)
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, "default-src 'none'; script-src 'self' "+emuURL+"; frame-src "+emuURL+"; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+	require.Equal(t, "default-src 'none'; script-src 'self' "+emuURL+"/link/v2/stable/link-initialize.js; frame-src "+emuURL+
+		"; connect-src 'self' "+emuURL+"; style-src 'self' 'unsafe-inline'; img-src 'self' data: "+emuURL+"; font-src "+emuURL+
+		"; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 		header.Get("Content-Security-Policy"))
 	require.Equal(t, "DENY", header.Get("X-Frame-Options"))
 	require.Equal(t, "no-referrer", header.Get("Referrer-Policy"))
@@ -136,7 +138,7 @@ func TestPageSecondReportConflicts(t *testing.T) {
 	p, err := listenPage("127.0.0.1:0")
 	require.NoError(t, err)
 	defer p.close()
-	p.start("Bank", false, "link-sandbox-x", "http://127.0.0.1:1/link/v2/stable/link-initialize.js")
+	p.start("Bank", false, "link-sandbox-x", "http://127.0.0.1:1/link/v2/stable/link-initialize.js", "http://127.0.0.1:1")
 	port := p.listener.Addr().(*net.TCPAddr).Port
 	self := "127.0.0.1:" + strconv.Itoa(port)
 	post := func(path, body string) int {
@@ -153,4 +155,27 @@ func TestPageSecondReportConflicts(t *testing.T) {
 	res, err := p.wait(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, pageResult{publicToken: "public-sandbox-1"}, res)
+}
+
+// With Plaid itself, the page allows exactly the sources Plaid's Link
+// documentation lists: the SDK script, its frame, and the API host.
+func TestPagePolicyForPlaidsCDN(t *testing.T) {
+	p, err := listenPage("127.0.0.1:0")
+	require.NoError(t, err)
+	defer p.close()
+	p.start("Bank", false, "link-production-x", plaidSDKURL, "https://production.plaid.com")
+	rec := httptest.NewRecorder()
+	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://"+p.listener.Addr().String()+"/link?token="+p.pageToken, nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	csp := rec.Header().Get("Content-Security-Policy")
+	for _, directive := range []string{
+		"default-src 'none'",
+		"script-src 'self' https://cdn.plaid.com/link/v2/stable/link-initialize.js;",
+		"frame-src https://cdn.plaid.com;",
+		"connect-src 'self' https://production.plaid.com;",
+		"frame-ancestors 'none'",
+	} {
+		require.Contains(t, csp, directive)
+	}
+	require.NotRegexp(t, `script-src[^;]*'unsafe-inline'`, csp, "no inline script")
 }

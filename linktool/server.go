@@ -54,6 +54,7 @@ type linkPage struct {
 	linkToken string
 	sdkURL    string
 	sdkOrigin string
+	apiOrigin string
 
 	mu        sync.Mutex
 	finished  bool
@@ -101,10 +102,12 @@ func listenPage(addr string) (*linkPage, error) {
 	return p, nil
 }
 
-// start serves the page for a link token in the background.
-func (p *linkPage) start(name string, update bool, linkToken, sdkURL string) {
+// start serves the page for a link token in the background. sdkURL is the
+// Link SDK the page loads, apiURL the Plaid API it talks to.
+func (p *linkPage) start(name string, update bool, linkToken, sdkURL, apiURL string) {
 	p.name, p.update, p.linkToken, p.sdkURL = name, update, linkToken, sdkURL
 	p.sdkOrigin = originOf(sdkURL)
+	p.apiOrigin = originOf(apiURL)
 	p.server = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second}
 	go func() { _ = p.server.Serve(p.listener) }()
 }
@@ -146,9 +149,16 @@ func originOf(rawURL string) string {
 	return rawURL[:i+3] + rest
 }
 
+// csp allows what Plaid's documentation says Link needs, and nothing more:
+// the SDK script itself (no inline script), its frame, its calls to the
+// Plaid API, and the inline styles it gives its overlay.
 func (p *linkPage) csp() string {
-	return "default-src 'none'; script-src 'self' " + p.sdkOrigin + "; frame-src " + p.sdkOrigin +
-		"; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	return "default-src 'none'; script-src 'self' " + p.sdkURL +
+		"; frame-src " + p.sdkOrigin +
+		"; connect-src 'self' " + p.apiOrigin +
+		"; style-src 'self' 'unsafe-inline'; img-src 'self' data: " + p.sdkOrigin +
+		"; font-src " + p.sdkOrigin +
+		"; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
 func (p *linkPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
