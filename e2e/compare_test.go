@@ -18,6 +18,7 @@ import (
 // are counted with removed = false.
 const (
 	qLiveByAccount     = `SELECT count("transaction_id") FROM "plaid_transaction" WHERE "removed" = false GROUP BY "item", "account_id"`
+	qPendingByAccount  = `SELECT count("transaction_id") FROM "plaid_transaction" WHERE "removed" = false AND "pending" = true GROUP BY "item", "account_id"`
 	qDistinctByAccount = `SELECT count(distinct("transaction_id")) FROM "plaid_transaction" WHERE "removed" = false GROUP BY "item", "account_id"`
 	qSumByAccount      = `SELECT sum("amount") FROM "plaid_transaction" GROUP BY "item", "account_id"`
 	qLiveByCategory    = `SELECT count("transaction_id") FROM "plaid_transaction" WHERE "removed" = false GROUP BY "item", "account_id", "category"`
@@ -33,8 +34,8 @@ type acctKey struct{ item, account string }
 type catKey struct{ item, account, category string }
 
 // compare runs the queries and lists every difference from Plaid's ground
-// truth: per account the live count, distinct ids and sum(amount) to the
-// cent, the same per category, totals, latest balances and item status.
+// truth: per account the live count, the pending ones, distinct ids and
+// sum(amount) to the cent, the same per category, totals, latest balances and item status.
 func (p *pipeline) compare(gt plaidemu.GroundTruth) []string {
 	p.t.Helper()
 	var problems []string
@@ -43,6 +44,10 @@ func (p *pipeline) compare(gt plaidemu.GroundTruth) []string {
 	live := map[acctKey]int64{}
 	for _, s := range p.query(qLiveByAccount) {
 		live[acctKey{s.Tags["item"], s.Tags["account_id"]}] = asInt(s.Values[0][1])
+	}
+	pending := map[acctKey]int64{}
+	for _, s := range p.query(qPendingByAccount) {
+		pending[acctKey{s.Tags["item"], s.Tags["account_id"]}] = asInt(s.Values[0][1])
 	}
 	distinct := map[acctKey]int64{}
 	for _, s := range p.query(qDistinctByAccount) {
@@ -78,6 +83,9 @@ func (p *pipeline) compare(gt plaidemu.GroundTruth) []string {
 			where := fmt.Sprintf("%s / %s (%s)", it.Name, a.Name, a.AccountID)
 			if got := live[k]; got != int64(a.Count) {
 				add("%s: InfluxDB counts %d live transactions, Plaid holds %d", where, got, a.Count)
+			}
+			if got := pending[k]; got != int64(a.PendingCount) {
+				add("%s: InfluxDB counts %d live pending transactions, Plaid holds %d", where, got, a.PendingCount)
 			}
 			if got := distinct[k]; got != int64(a.Count) {
 				add("%s: InfluxDB has %d distinct live transaction ids, Plaid holds %d transactions", where, got, a.Count)

@@ -255,6 +255,7 @@ func TestOutage(t *testing.T) {
 	if err := p.influx.stop(); err != nil {
 		t.Fatal(err)
 	}
+	down := time.Now()
 	before := p.balanceCalls()
 	p.startTelegraf()
 	p.waitGathersAtPlaid(before, 1, 3*time.Minute)
@@ -265,7 +266,7 @@ func TestOutage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Telegraf's buffer did not overflow while InfluxDB was down: %v", err)
 	}
-	t.Logf("InfluxDB down for %s; Telegraf dropped %d metrics", time.Since(start).Round(time.Second), droppedMetrics(p.tg.log()))
+	t.Logf("InfluxDB down for %s; Telegraf dropped %d metrics", time.Since(down).Round(time.Second), droppedMetrics(p.tg.log()))
 	if err := p.influx.start(); err != nil {
 		t.Fatalf("starting InfluxDB again: %v", err)
 	}
