@@ -91,7 +91,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 }
 
 func isTransient(err error) bool {
-	if errors.Is(err, errSyncIncomplete) {
+	if isIncomplete(err) {
 		return true
 	}
 	pe, ok := plaidapi.AsError(err)
@@ -112,7 +112,7 @@ func statusOf(syncErr error, st Health) (string, error) {
 		}
 		return statusOK, nil
 	}
-	if errors.Is(syncErr, errSyncIncomplete) {
+	if isIncomplete(syncErr) {
 		return statusIncomplete, syncErr
 	}
 	if pe, ok := plaidapi.AsError(syncErr); ok {
@@ -302,6 +302,8 @@ func (p *Plaid) warn(r *ItemResult) {
 		msg = r.Err.Error()
 	}
 	switch {
+	case errors.Is(r.Err, errSyncStopped):
+		p.Log.Infof("[%s] %s", r.Name, msg)
 	case r.LoginRequired:
 		p.Log.Warnf("[%s] %s; run: %s", r.Name, msg, r.UpdateCommand)
 	case r.Status == statusIncomplete:

@@ -17,9 +17,29 @@ import (
 // maxPagesPerLoop bounds one page loop (500 transactions a page).
 const maxPagesPerLoop = 20000
 
-// errSyncIncomplete marks a page loop cut short by the gather's deadline or
-// an interrupt; its staged pages stay and the next gather resumes it.
-var errSyncIncomplete = errors.New("sync incomplete: the gather's deadline passed; it resumes at the next gather")
+// errSyncIncomplete marks a page loop cut short by the gather's deadline,
+// errSyncStopped one cut short by plaid-sync stopping. The staged pages stay
+// and the next gather resumes the loop.
+var (
+	errSyncIncomplete = errors.New("sync incomplete: the gather's deadline passed; it resumes at the next gather")
+	errSyncStopped    = errors.New("sync interrupted: plaid-sync is stopping; it resumes when it starts again")
+)
+
+func isIncomplete(err error) bool {
+	return errors.Is(err, errSyncIncomplete) || errors.Is(err, errSyncStopped)
+}
+
+// cutShort says why a page loop could not go on.
+func (p *Plaid) cutShort(cause error) error {
+	base := errSyncIncomplete
+	if p.ctx.Err() != nil {
+		base = errSyncStopped
+	}
+	if cause == nil {
+		return base
+	}
+	return fmt.Errorf("%w (%v)", base, cause)
+}
 
 func tokenFingerprint(accessToken string) string {
 	sum := sha256.Sum256([]byte(accessToken))
@@ -94,7 +114,7 @@ func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, m
 	restarts := 0
 	for meta.LoopPages < maxPagesPerLoop {
 		if ctx.Err() != nil {
-			return meta, errSyncIncomplete
+			return meta, p.cutShort(nil)
 		}
 		var page *syncPage
 		err := p.retry.do(ctx, func(ctx context.Context) error {
@@ -116,7 +136,7 @@ func (p *Plaid) fetchPages(ctx context.Context, api *api, item configuredItem, m
 				next = meta.Cursor
 				continue
 			case ctx.Err() != nil || errors.Is(err, errNoTimeLeft):
-				return meta, fmt.Errorf("%w (%v)", errSyncIncomplete, err)
+				return meta, p.cutShort(err)
 			default:
 				if m, abandonErr := p.abandonLoop(item.Name); abandonErr == nil {
 					meta = m

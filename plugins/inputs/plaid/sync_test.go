@@ -243,3 +243,29 @@ func TestDeadlineCutsTheGatherAndTheNextResumes(t *testing.T) {
 	pages := (h.emu.GroundTruth().Count + 99) / 100
 	require.LessOrEqual(t, h.emu.Stats().ByItem[item.Name]["/transactions/sync"], pages+1, "the second gather started over instead of resuming")
 }
+
+func TestInterruptStopsTheGatherAndTheNextProcessResumes(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 6, Items: 1, HistoryDays: 200, TxPerDay: 8})
+	item := h.emu.Items()[0]
+	_, err := h.emu.AddFault(plaidemu.Fault{Endpoint: "/transactions/sync", LatencyMS: 300})
+	require.NoError(t, err)
+	first := h.plugin(func(p *Plaid) { p.pageSize = 100 })
+	d := newDelivery()
+	view := newInfluxView()
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		first.Interrupt()
+	}()
+	start := time.Now()
+	metrics := d.gather(t, first)
+	require.Less(t, time.Since(start), 3*time.Second, "the interrupted gather went on")
+	view.add(metrics...)
+	require.Equal(t, statusIncomplete, lastItemField(t, metrics, item.Name, "status"))
+	require.Contains(t, lastItemField(t, metrics, item.Name, "error_message"), "plaid-sync is stopping")
+	first.Stop()
+
+	h.emu.ClearFaults()
+	second := h.plugin(func(p *Plaid) { p.pageSize = 100 })
+	view.add(newDelivery().gather(t, second)...)
+	requireMatchesTruth(t, view, h.emu.GroundTruth())
+}
