@@ -171,6 +171,17 @@ func (p *pipeline) restartTelegraf() {
 	p.startTelegraf()
 }
 
+// restartTelegrafAs restarts Telegraf under another host name, as a new
+// container or a moved VM would run it.
+func (p *pipeline) restartTelegrafAs(hostname string) {
+	p.t.Helper()
+	p.tg.agentConf = filepath.Join(p.dir, "agent.conf")
+	if err := os.WriteFile(p.tg.agentConf, []byte("[agent]\n  hostname = "+tomlString(hostname)+"\n"), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	p.restartTelegraf()
+}
+
 // query runs InfluxQL against the pipeline's database.
 func (p *pipeline) query(q string) []series {
 	p.t.Helper()

@@ -232,6 +232,12 @@ func TestRestarts(t *testing.T) {
 	if n := strings.Count(log, "Starting process: "+p.tools.plaidSync); n != 4 {
 		t.Fatalf("plaid-sync was started %d times, expected 4", n)
 	}
+
+	// The host moves (a new container, a migrated VM): the replay at
+	// plaid-sync's start rewrites the last 30 days from the new host, and
+	// those points must overwrite the ones already there, not add to them.
+	p.restartTelegrafAs("renamed-host")
+	p.requireMatch(time.Now(), 3*time.Minute)
 	t.Logf("restarts scenario took %s", time.Since(start).Round(time.Second))
 }
 

@@ -114,11 +114,18 @@ func pluginConf(t *testing.T, s pluginSettings) string {
 // plaid-sync's stderr, passed on by inputs.execd) is kept across restarts.
 type telegraf struct {
 	bin, confPath, logPath string
-	proc                   *process
+	// agentConf, when set, is a second configuration file with an [agent]
+	// table, e.g. another host name.
+	agentConf string
+	proc      *process
 }
 
 func (tg *telegraf) start() error {
-	proc, err := startProcess("telegraf", tg.logPath, tg.bin, "--config", tg.confPath)
+	args := []string{"--config", tg.confPath}
+	if tg.agentConf != "" {
+		args = append(args, "--config", tg.agentConf)
+	}
+	proc, err := startProcess("telegraf", tg.logPath, append([]string{tg.bin}, args...)...)
 	if err != nil {
 		return err
 	}
