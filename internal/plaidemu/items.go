@@ -41,6 +41,23 @@ type accessTokenRequest struct {
 	AccessToken string `json:"access_token"`
 }
 
+// withItem decodes an {"access_token"} request and calls fn with its item
+// under the emulator's lock. find is lookupItem (any item of the client) or
+// dataItem (an item whose data may be read now).
+func (e *Emulator) withItem(c *call, find func(token string) (*item, *apiError), fn func(*item) (any, *apiError)) (any, *apiError) {
+	var req accessTokenRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it, err := find(req.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	return fn(it)
+}
+
 type itemGetResponse struct {
 	Item      wireItem       `json:"item"`
 	Status    itemStatusWire `json:"status"`
@@ -61,22 +78,14 @@ type itemStatusTxnWire struct {
 }
 
 func (e *Emulator) itemGet(c *call) (any, *apiError) {
-	var req accessTokenRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	it, err := e.lookupItem(req.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	return itemGetResponse{
-		Item: e.itemWire(it, true),
-		Status: itemStatusWire{Transactions: itemStatusTxnWire{
-			LastSuccessfulUpdate: timePtr(it.lastSuccess), LastFailedUpdate: timePtr(it.lastFailed)}},
-		RequestID: c.requestID,
-	}, nil
+	return e.withItem(c, e.lookupItem, func(it *item) (any, *apiError) {
+		return itemGetResponse{
+			Item: e.itemWire(it, true),
+			Status: itemStatusWire{Transactions: itemStatusTxnWire{
+				LastSuccessfulUpdate: timePtr(it.lastSuccess), LastFailedUpdate: timePtr(it.lastFailed)}},
+			RequestID: c.requestID,
+		}, nil
+	})
 }
 
 type requestIDResponse struct {
@@ -84,19 +93,11 @@ type requestIDResponse struct {
 }
 
 func (e *Emulator) itemRemove(c *call) (any, *apiError) {
-	var req accessTokenRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	it, err := e.lookupItem(req.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	it.removed = true
-	it.diff = diffCache{}
-	return requestIDResponse{RequestID: c.requestID}, nil
+	return e.withItem(c, e.lookupItem, func(it *item) (any, *apiError) {
+		it.removed = true
+		it.diff = diffCache{}
+		return requestIDResponse{RequestID: c.requestID}, nil
+	})
 }
 
 type accountsRequest struct {

@@ -79,19 +79,11 @@ type resetLoginResponse struct {
 // sandboxItemResetLogin breaks an item's login: ITEM_LOGIN_REQUIRED until
 // Link update mode repairs it.
 func (e *Emulator) sandboxItemResetLogin(c *call) (any, *apiError) {
-	var req accessTokenRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	it, err := e.lookupItem(req.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	it.errCode = "ITEM_LOGIN_REQUIRED"
-	it.lastFailed = e.now()
-	return resetLoginResponse{ResetLogin: true, RequestID: c.requestID}, nil
+	return e.withItem(c, e.lookupItem, func(it *item) (any, *apiError) {
+		it.errCode = "ITEM_LOGIN_REQUIRED"
+		it.lastFailed = e.now()
+		return resetLoginResponse{ResetLogin: true, RequestID: c.requestID}, nil
+	})
 }
 
 type sandboxTransactionsRequest struct {

@@ -122,16 +122,8 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 // transactionsRefresh asks the bank for news; the emulated bank is always
 // current, so it records a successful update.
 func (e *Emulator) transactionsRefresh(c *call) (any, *apiError) {
-	var req accessTokenRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	it, err := e.dataItem(req.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	it.lastSuccess = e.now()
-	return requestIDResponse{RequestID: c.requestID}, nil
+	return e.withItem(c, e.dataItem, func(it *item) (any, *apiError) {
+		it.lastSuccess = e.now()
+		return requestIDResponse{RequestID: c.requestID}, nil
+	})
 }
