@@ -35,6 +35,31 @@ func (env *Env) dir(name string) (string, error) {
 	return d, os.MkdirAll(d, 0o700)
 }
 
+// setup starts an emulator and writes a plugin workspace for it in a
+// directory of its own. The caller closes the emulator.
+func (env *Env) setup(name string, o EmulatorOptions, cfg PluginConfig) (*Emulator, []plaidemu.ItemInfo, *Workspace, error) {
+	emu, err := StartEmulator(env.bin("plaid-emulator"), o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	items, err := emu.Items()
+	if err != nil {
+		emu.Close()
+		return nil, nil, nil, err
+	}
+	dir, err := env.dir(name)
+	if err != nil {
+		emu.Close()
+		return nil, nil, nil, err
+	}
+	ws, err := NewWorkspace(dir, emu.URL, items, cfg)
+	if err != nil {
+		emu.Close()
+		return nil, nil, nil, err
+	}
+	return emu, items, ws, nil
+}
+
 // gatherTimeout bounds one gather; the largest backfill takes seconds.
 const gatherTimeout = 10 * time.Minute
 
@@ -113,24 +138,13 @@ func (env *Env) Economy() ([]Row, error) {
 		steady    = 10
 	)
 	env.logf("economy: %d items, 90 days of history; %d steady-state gathers, a restart, %d more", itemCount, steady, steady)
-	emu, err := StartEmulator(env.bin("plaid-emulator"), EmulatorOptions{Items: itemCount, HistoryDays: 90, TxPerDay: 7})
+	// Real-time balances: the billed call, the one that must stay rare.
+	emu, items, ws, err := env.setup("economy", EmulatorOptions{Items: itemCount, HistoryDays: 90, TxPerDay: 7},
+		PluginConfig{Balances: "realtime", BalanceInterval: "6h", ItemStatusInterval: "1h"})
 	if err != nil {
 		return nil, err
 	}
 	defer emu.Close()
-	items, err := emu.Items()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := env.dir("economy")
-	if err != nil {
-		return nil, err
-	}
-	// Real-time balances: the billed call, the one that must stay rare.
-	ws, err := NewWorkspace(dir, emu.URL, items, PluginConfig{Balances: "realtime", BalanceInterval: "6h", ItemStatusInterval: "1h"})
-	if err != nil {
-		return nil, err
-	}
 
 	// phase runs a process for gathers gathers and returns the emulator's
 	// counters of its first gather and of the rest.
@@ -340,28 +354,17 @@ func (env *Env) Backfills() ([]BackfillResult, error) {
 func (env *Env) backfill(size backfillSize) (BackfillResult, error) {
 	res := BackfillResult{Label: size.label}
 	const itemCount = 10
-	emu, err := StartEmulator(env.bin("plaid-emulator"), EmulatorOptions{Items: itemCount, HistoryDays: 730, TxPerDay: size.txPerDay})
+	emu, _, ws, err := env.setup("backfill-"+strings.ReplaceAll(size.label, ",", ""),
+		EmulatorOptions{Items: itemCount, HistoryDays: 730, TxPerDay: size.txPerDay}, PluginConfig{})
 	if err != nil {
 		return res, err
 	}
 	defer emu.Close()
-	items, err := emu.Items()
-	if err != nil {
-		return res, err
-	}
 	truth, err := emu.Truth()
 	if err != nil {
 		return res, err
 	}
 	res.Transactions = truth.Count
-	dir, err := env.dir("backfill-" + strings.ReplaceAll(size.label, ",", ""))
-	if err != nil {
-		return res, err
-	}
-	ws, err := NewWorkspace(dir, emu.URL, items, PluginConfig{})
-	if err != nil {
-		return res, err
-	}
 	main := size.txPerDay == 7
 	env.logf("backfill: %d transactions, %d items, %d runs in execd mode%s", truth.Count, itemCount, env.Runs, map[bool]string{true: " and -once mode", false: ""}[main])
 
@@ -600,23 +603,12 @@ func (env *Env) Latency() ([]Row, error) {
 	)
 	waves := (itemCount + concurrency - 1) / concurrency
 	env.logf("latency: %d items, %s per call, max_concurrency %d", itemCount, latency, concurrency)
-	emu, err := StartEmulator(env.bin("plaid-emulator"), EmulatorOptions{Items: itemCount, HistoryDays: 90, TxPerDay: 7})
+	emu, _, ws, err := env.setup("latency", EmulatorOptions{Items: itemCount, HistoryDays: 90, TxPerDay: 7},
+		PluginConfig{MaxConcurrency: concurrency})
 	if err != nil {
 		return nil, err
 	}
 	defer emu.Close()
-	items, err := emu.Items()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := env.dir("latency")
-	if err != nil {
-		return nil, err
-	}
-	ws, err := NewWorkspace(dir, emu.URL, items, PluginConfig{MaxConcurrency: concurrency})
-	if err != nil {
-		return nil, err
-	}
 	if err := emu.AddFault(plaidemu.Fault{Endpoint: "*", LatencyMS: int(latency / time.Millisecond)}); err != nil {
 		return nil, err
 	}
@@ -716,23 +708,12 @@ const maxGathersAfterLink = 5
 func (env *Env) linking(notReady int) ([]Row, error) {
 	links := env.Runs
 	env.logf("linking: %d links with linktool while plaid-sync runs (NOT_READY syncs: %d)", links, notReady)
-	emu, err := StartEmulator(env.bin("plaid-emulator"), EmulatorOptions{Items: 2, HistoryDays: 90, TxPerDay: 7, NotReadySyncs: notReady})
+	emu, items, ws, err := env.setup(fmt.Sprintf("linking-%d", notReady),
+		EmulatorOptions{Items: 2, HistoryDays: 90, TxPerDay: 7, NotReadySyncs: notReady}, PluginConfig{})
 	if err != nil {
 		return nil, err
 	}
 	defer emu.Close()
-	items, err := emu.Items()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := env.dir(fmt.Sprintf("linking-%d", notReady))
-	if err != nil {
-		return nil, err
-	}
-	ws, err := NewWorkspace(dir, emu.URL, items, PluginConfig{})
-	if err != nil {
-		return nil, err
-	}
 	proc, err := StartSync(env.bin("plaid-sync"), ws)
 	if err != nil {
 		return nil, err
