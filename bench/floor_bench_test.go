@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -19,34 +16,15 @@ import (
 // of the job, decoding only the needed fields with encoding/json and
 // encoding one line-protocol line per transaction.
 
-// syncPageBody fetches the first 500-transaction page of an item's full
-// sync from an emulator, over HTTP, as Plaid would send it.
+// syncPageBody is the first 500-transaction page of a full sync, as the emulator
+// sends it.
 func syncPageBody(b *testing.B) []byte {
 	b.Helper()
-	emu, err := plaidemu.New(plaidemu.Config{Seed: 1, Items: 1, HistoryDays: 730, TxPerDay: 7, ClientID: ClientID, Secret: Secret})
+	page, err := plaidemu.FirstSyncPage(1, 500)
 	if err != nil {
 		b.Fatal(err)
 	}
-	url, err := emu.Serve("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer emu.Close()
-	reqBody, _ := json.Marshal(map[string]any{"access_token": emu.Items()[0].AccessToken, "count": 500})
-	req, _ := http.NewRequest(http.MethodPost, url+"/transactions/sync", bytes.NewReader(reqBody))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("PLAID-CLIENT-ID", ClientID)
-	req.Header.Set("PLAID-SECRET", Secret)
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("status %d: %v", resp.StatusCode, err)
-	}
-	return body
+	return page
 }
 
 // reportPerTxn reports the time per transaction next to ns/op.

@@ -1,10 +1,6 @@
 package plaid
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -17,36 +13,15 @@ import (
 // The plugin's per-transaction stages, measured apart so that the whole
 // process figures of docs/benchmarks.md can be attributed.
 
-const benchClientID, benchSecret = "bench_client_id", "bench_secret_0123456789"
-
-// benchSyncPage fetches the first 500-transaction page of a full sync from
-// an emulator over HTTP.
+// benchSyncPage is the first 500-transaction page of a full sync, as the emulator
+// sends it.
 func benchSyncPage(b *testing.B) []byte {
 	b.Helper()
-	emu, err := plaidemu.New(plaidemu.Config{Seed: 1, Items: 1, HistoryDays: 730, TxPerDay: 7, ClientID: benchClientID, Secret: benchSecret})
+	page, err := plaidemu.FirstSyncPage(1, syncPageSize)
 	if err != nil {
 		b.Fatal(err)
 	}
-	url, err := emu.Serve("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer emu.Close()
-	body, _ := json.Marshal(map[string]any{"access_token": emu.Items()[0].AccessToken, "count": syncPageSize})
-	req, _ := http.NewRequest(http.MethodPost, url+"/transactions/sync", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("PLAID-CLIENT-ID", benchClientID)
-	req.Header.Set("PLAID-SECRET", benchSecret)
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("status %d: %v", resp.StatusCode, err)
-	}
-	return raw
+	return page
 }
 
 func reportPerTxn(b *testing.B, txns int) {
