@@ -228,3 +228,36 @@ func TestWarnsWhenTheAccountsFileIsReadableByOthers(t *testing.T) {
 	require.Contains(t, warnings[0], "ITEM_LOGIN_REQUIRED")
 	require.Contains(t, warnings[0], "run: linktool -c "+h.ini+" --update '"+h.emu.Items()[0].Name+"'")
 }
+
+func TestRenamedSectionDoesNotCountTwice(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 2, HistoryDays: 60, TxPerDay: 5})
+	items := h.emu.Items()
+	p := h.plugin()
+	d := newDelivery()
+	view := newInfluxView()
+	view.add(d.gather(t, p)...)
+
+	// The user renames a section; the access token stays.
+	renamed := items[0]
+	renamed.Name = "Chase Checking"
+	h.writeINI(renamed, items[1])
+	view.add(d.gather(t, p)...)
+
+	totals := view.TransactionTotals()
+	var oldLive int
+	var oldSum int64
+	for _, acct := range totals[items[0].Name] {
+		oldLive += acct.Count
+		oldSum += acct.SumCents
+	}
+	require.Zero(t, oldLive, "transactions still live under the old name")
+	require.Zero(t, oldSum)
+	// Under the new name the item matches what Plaid holds for it.
+	gt := h.emu.GroundTruth()
+	for i := range gt.Items {
+		if gt.Items[i].Name == items[0].Name {
+			gt.Items[i].Name = renamed.Name
+		}
+	}
+	requireMatchesTruth(t, view, gt, renamed.Name, items[1].Name)
+}

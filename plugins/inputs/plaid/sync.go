@@ -64,6 +64,12 @@ func (p *Plaid) syncTransactions(ctx context.Context, api *api, acc telegraf.Tra
 				return counts, "", err
 			}
 			p.Log.Infof("[%s] the access token changed (a new link): %d transactions of the previous link were retracted and the history is synced again", item.Name, n)
+		} else {
+			n, err := p.retractRenamed(acc, item.Name, fp)
+			counts.Removed += n
+			if err != nil {
+				return counts, "", err
+			}
 		}
 		meta = itemMeta{TokenFingerprint: fp}
 		if err := p.store.update(item.Name, func(it *itemTx) error { return it.putMeta(&meta) }); err != nil {
@@ -285,6 +291,45 @@ func (p *Plaid) applyStaged(acc telegraf.TrackingAccumulator, item string) (appl
 			return counts, nil
 		}
 	}
+}
+
+// retractRenamed handles a section renamed in accounts_file: a new item
+// name whose access token belonged to a name no longer configured. The old
+// name's points are retracted and its sync state forgotten, since the new
+// name syncs the whole history again under its own item tag.
+func (p *Plaid) retractRenamed(acc telegraf.TrackingAccumulator, name, fingerprint string) (int, error) {
+	configured := make(map[string]bool, len(p.accounts.settings.Items))
+	for _, it := range p.accounts.settings.Items {
+		configured[it.Name] = true
+	}
+	names, err := p.store.itemNames()
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, old := range names {
+		if old == name || configured[old] {
+			continue
+		}
+		meta, err := p.itemMeta(old)
+		if err != nil {
+			return total, err
+		}
+		if meta.TokenFingerprint != fingerprint {
+			continue
+		}
+		n, err := p.retractAll(acc, old)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		// The tombstones stay; the old name no longer claims the token.
+		if err := p.store.update(old, func(it *itemTx) error { return it.putMeta(&itemMeta{}) }); err != nil {
+			return total, err
+		}
+		p.Log.Infof("[%s] was renamed from %q: %d transactions under the old name were retracted and the history is synced again under the new one", name, old, n)
+	}
+	return total, nil
 }
 
 // retractAll turns every live point of an item into a tombstone and forgets
