@@ -13,6 +13,7 @@ import (
 	gojson "github.com/goccy/go-json"
 	"github.com/plaid/plaid-go/v42/plaid"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 )
 
@@ -85,8 +86,8 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 
 // syncPage is one /transactions/sync response.
 type syncPage struct {
-	Added    []txn `json:"added"`
-	Modified []txn `json:"modified"`
+	Added    []ledger.Txn `json:"added"`
+	Modified []ledger.Txn `json:"modified"`
 	Removed  []struct {
 		TransactionID string `json:"transaction_id"`
 		AccountID     string `json:"account_id"`
@@ -109,19 +110,35 @@ type syncAccount struct {
 	} `json:"balances"`
 }
 
-// changes lists a page's entries in the order the index applies them.
-func (p *syncPage) changes() []change {
-	out := make([]change, 0, len(p.Added)+len(p.Modified)+len(p.Removed))
+// ledgerPage is the page as the ledger stages it, its entries in the order
+// the index applies them.
+func (p *syncPage) ledgerPage() *ledger.Page {
+	changes := make([]ledger.Change, 0, len(p.Added)+len(p.Modified)+len(p.Removed))
 	for i := range p.Added {
-		out = append(out, change{Kind: changeAdded, Txn: p.Added[i]})
+		changes = append(changes, ledger.Change{Kind: ledger.Added, Txn: p.Added[i]})
 	}
 	for i := range p.Modified {
-		out = append(out, change{Kind: changeModified, Txn: p.Modified[i]})
+		changes = append(changes, ledger.Change{Kind: ledger.Modified, Txn: p.Modified[i]})
 	}
 	for _, r := range p.Removed {
-		out = append(out, change{Kind: changeRemoved, Txn: txn{TransactionID: r.TransactionID, AccountID: r.AccountID}})
+		changes = append(changes, ledger.Change{Kind: ledger.Removed, Txn: ledger.Txn{TransactionID: r.TransactionID, AccountID: r.AccountID}})
 	}
-	return out
+	var accounts map[string]ledger.Account
+	if len(p.Accounts) > 0 {
+		accounts = make(map[string]ledger.Account, len(p.Accounts))
+		for _, a := range p.Accounts {
+			accounts[a.AccountID] = a.info()
+		}
+	}
+	return &ledger.Page{Changes: changes, NextCursor: p.NextCursor, HasMore: p.HasMore, UpdateStatus: p.UpdateStatus, Accounts: accounts}
+}
+
+func (a *syncAccount) info() ledger.Account {
+	currency := a.Balances.ISOCurrencyCode
+	if currency == "" {
+		currency = a.Balances.UnofficialCurrency
+	}
+	return ledger.Account{Name: a.Name, Mask: a.Mask, Type: a.Type, Subtype: a.Subtype, Currency: currency}
 }
 
 type syncRequest struct {
@@ -254,7 +271,7 @@ func (a *api) institutionName(ctx context.Context, institutionID string) (string
 // accountBalance is one account with its balances as Plaid reports them.
 type accountBalance struct {
 	AccountID string
-	Info      accountInfo
+	Info      ledger.Account
 	Current   *float64
 	Available *float64
 	Limit     *float64
@@ -290,7 +307,7 @@ func (a *api) balances(ctx context.Context, accessToken string, realtime bool) (
 		}
 		ab := accountBalance{
 			AccountID: acct.AccountId,
-			Info: accountInfo{
+			Info: ledger.Account{
 				Name:     acct.Name,
 				Mask:     acct.GetMask(),
 				Type:     string(acct.Type),

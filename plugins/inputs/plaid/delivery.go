@@ -1,25 +1,23 @@
 package plaid
 
 import (
-	"encoding/binary"
 	"sync"
+	"time"
 
 	"github.com/influxdata/telegraf"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 )
 
-// Every point the index changes is listed, by identity, in the item's outbox
-// in the same commit: one outbox entry per group of up to emitBatch points.
-// An entry is deleted once Telegraf reports its group delivered (under execd:
-// written to stdout). Entries a killed process left behind are written again
-// by the next one, with the points' current state.
+// The ledger lists every point it changes in an outbox, in groups. Each
+// group goes to Telegraf as one tracked metric group; when Telegraf reports
+// it delivered (under execd: written to stdout) the ledger forgets the
+// entry. Entries a killed process left behind are written again by the next
+// one.
 
-const (
-	// emitBatch is how many points go to Telegraf as one tracked group.
-	emitBatch = 500
-	// maxTrackedGroups sizes the delivery channel; it is drained after every
-	// group, so it only has to absorb the groups in flight.
-	maxTrackedGroups = 8192
-)
+// maxTrackedGroups sizes the delivery channel; it is drained after every
+// group, so it only has to absorb the groups in flight.
+const maxTrackedGroups = 8192
 
 type outboxEntry struct {
 	item string
@@ -85,29 +83,14 @@ func (t *deliveryTracker) collect() {
 	}
 }
 
-// takeDelivered returns the delivered entries of one item, or of all items
-// when item is empty, and forgets them.
-func (t *deliveryTracker) takeDelivered(item string) []outboxEntry {
+// takeDelivered returns the delivered entries and forgets them.
+func (t *deliveryTracker) takeDelivered() []outboxEntry {
 	t.collect()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var taken, kept []outboxEntry
-	for _, e := range t.delivered {
-		if item == "" || e.item == item {
-			taken = append(taken, e)
-		} else {
-			kept = append(kept, e)
-		}
-	}
-	t.delivered = kept
+	taken := t.delivered
+	t.delivered = nil
 	return taken
-}
-
-// putBack returns entries whose deletion did not commit.
-func (t *deliveryTracker) putBack(entries []outboxEntry) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.delivered = append(t.delivered, entries...)
 }
 
 func (t *deliveryTracker) sent(id telegraf.TrackingID, e outboxEntry) {
@@ -130,94 +113,54 @@ func (t *deliveryTracker) emittedThrough(item string) uint64 {
 	return t.emitted[item]
 }
 
-// settleDeliveries deletes the outbox entries of delivered groups.
+// noteDeliveries tells the ledger which groups were delivered; their
+// outbox entries go in the item's next commit.
+func (p *Plaid) noteDeliveries() {
+	for _, e := range p.tracker.takeDelivered() {
+		p.ledger.Delivered(e.item, e.seq)
+	}
+}
+
+// settleDeliveries deletes the outbox entries of delivered groups now.
 func (p *Plaid) settleDeliveries() {
-	byItem := make(map[string][]outboxEntry)
-	for _, e := range p.tracker.takeDelivered("") {
-		byItem[e.item] = append(byItem[e.item], e)
-	}
-	for item, entries := range byItem {
-		err := p.store.update(item, func(it *itemTx) error { return it.dropDelivered(entries) })
-		if err != nil {
-			p.tracker.putBack(entries)
-			p.Log.Errorf("[%s] recording delivered points: %v", item, err)
-		}
+	p.noteDeliveries()
+	if err := p.ledger.SettleDelivered(); err != nil {
+		p.Log.Errorf("recording delivered points: %v", err)
 	}
 }
 
-// dropDelivered deletes delivered entries from the item's outbox.
-func (it *itemTx) dropDelivered(entries []outboxEntry) error {
-	for _, e := range entries {
-		if err := it.outbox.Delete(seqKey(e.seq)); err != nil {
-			return err
+// emitter writes the groups a ledger commit produced, from memory. Should
+// earlier outbox entries of the item still be waiting, it reads the outbox
+// instead, so that entries go out in order.
+func (p *Plaid) emitter(acc telegraf.TrackingAccumulator) func(ledger.Group) error {
+	return func(g ledger.Group) error {
+		if p.tracker.emittedThrough(g.Item)+1 != g.Seq {
+			return p.emitOutbox(acc, g.Item)
 		}
-	}
-	return nil
-}
-
-// emitQueued writes points just committed, from memory. Should earlier
-// outbox entries still be waiting, it reads the outbox instead so that
-// entries go out in order.
-func (p *Plaid) emitQueued(acc telegraf.TrackingAccumulator, item string, q *queuedPoints) error {
-	if len(q.seqs) == 0 {
+		p.emitGroup(acc, g)
 		return nil
 	}
-	if p.tracker.emittedThrough(item)+1 != q.seqs[0] {
-		return p.emitOutbox(acc, item)
+}
+
+func (p *Plaid) emitGroup(acc telegraf.TrackingAccumulator, g ledger.Group) {
+	metrics := make([]telegraf.Metric, len(g.Points))
+	for i := range g.Points {
+		metrics[i] = transactionMetric(g.Item, &g.Points[i])
 	}
-	for i, seq := range q.seqs {
-		group := q.points[i*emitBatch : min((i+1)*emitBatch, len(q.points))]
-		metrics := make([]telegraf.Metric, len(group))
-		for j := range group {
-			metrics[j] = transactionMetric(item, &group[j])
-		}
-		id := acc.AddTrackingMetricGroup(metrics)
-		p.tracker.sent(id, outboxEntry{item: item, seq: seq})
-		p.tracker.collect()
-	}
-	return nil
+	id := acc.AddTrackingMetricGroup(metrics)
+	p.tracker.sent(id, outboxEntry{item: g.Item, seq: g.Seq})
+	p.noteDeliveries()
 }
 
 // emitOutbox writes, in order, the outbox entries of the item this process
 // has not handed to Telegraf yet, with each point's current state.
 func (p *Plaid) emitOutbox(acc telegraf.TrackingAccumulator, item string) error {
 	for {
-		after := p.tracker.emittedThrough(item)
-		var (
-			metrics []telegraf.Metric
-			seq     uint64
-		)
-		err := p.store.view(item, func(it *itemTx) error {
-			if it.outbox == nil {
-				return nil
-			}
-			k, v := it.outbox.Cursor().Seek(seqKey(after + 1))
-			if k == nil {
-				return nil
-			}
-			seq = binary.BigEndian.Uint64(k)
-			keys, err := decodeOutboxEntry(v)
-			if err != nil {
-				return err
-			}
-			metrics = make([]telegraf.Metric, 0, len(keys))
-			for _, key := range keys {
-				pt, found, err := it.getPoint(key)
-				if err != nil {
-					return err
-				}
-				if found {
-					metrics = append(metrics, transactionMetric(item, &pt))
-				}
-			}
-			return nil
-		})
-		if err != nil || seq == 0 {
+		g, ok, err := p.ledger.Undelivered(item, p.tracker.emittedThrough(item))
+		if err != nil || !ok {
 			return err
 		}
-		id := acc.AddTrackingMetricGroup(metrics)
-		p.tracker.sent(id, outboxEntry{item: item, seq: seq})
-		p.tracker.collect()
+		p.emitGroup(acc, g)
 	}
 }
 
@@ -225,7 +168,7 @@ func (p *Plaid) emitOutbox(acc telegraf.TrackingAccumulator, item string) error 
 // deliver, before anything else; also for items no longer configured, whose
 // last changes still belong in InfluxDB.
 func (p *Plaid) emitUndelivered(acc telegraf.TrackingAccumulator) {
-	names, err := p.store.itemNames()
+	names, err := p.ledger.Items()
 	if err != nil {
 		p.Log.Errorf("reading the state store: %v", err)
 		return
@@ -235,4 +178,32 @@ func (p *Plaid) emitUndelivered(acc telegraf.TrackingAccumulator) {
 			p.Log.Errorf("[%s] writing undelivered points: %v", name, err)
 		}
 	}
+}
+
+func (p *Plaid) replayDue() bool {
+	return !p.replayed || p.now().Sub(p.lastReplay) >= time.Duration(p.ReplayInterval)
+}
+
+// replay writes again, from the ledger and without calling Plaid, every
+// point (live or tombstone) of the transactions dated within replay_window,
+// so that points lost downstream heal themselves.
+func (p *Plaid) replay(acc telegraf.Accumulator, items []configuredItem) {
+	p.replayed = true
+	p.lastReplay = p.now()
+	today := p.now().In(p.location)
+	fromDay := ledger.DayOf(today.Year(), today.Month(), today.Day()) - uint32(time.Duration(p.ReplayWindow)/(24*time.Hour))
+	total := 0
+	for _, item := range items {
+		n, err := p.ledger.Replay(item.Name, fromDay, func(points []ledger.Point) error {
+			for i := range points {
+				acc.AddMetric(transactionMetric(item.Name, &points[i]))
+			}
+			return nil
+		})
+		total += n
+		if err != nil {
+			p.Log.Errorf("[%s] replaying points: %v", item.Name, err)
+		}
+	}
+	p.Log.Debugf("replayed %d points dated within %s", total, time.Duration(p.ReplayWindow))
 }

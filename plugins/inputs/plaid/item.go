@@ -10,8 +10,12 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 )
+
+// Health is what /item/get last said about an item's health.
+type Health = ledger.Health
 
 // Statuses of plaid_item that are not Plaid error codes.
 const (
@@ -61,7 +65,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res.Added, res.Pending, res.Modified, res.Removed = counts.Added, counts.Pending, counts.Modified, counts.Removed
 	res.UpdateStatus = updateStatus
 
-	meta, err := p.itemMeta(item.Name)
+	meta, _, err := p.ledger.Item(item.Name)
 	if err != nil && syncErr == nil {
 		syncErr = err
 	}
@@ -130,7 +134,7 @@ func statusOf(syncErr error, st Health) (string, error) {
 
 // refreshHealth asks /item/get for the item's health when its interval is
 // due, or at once when this sync's outcome disagrees with what is known.
-func (p *Plaid) refreshHealth(ctx context.Context, api *api, item configuredItem, meta *itemMeta, syncErr error) {
+func (p *Plaid) refreshHealth(ctx context.Context, api *api, item configuredItem, meta *ledger.ItemState, syncErr error) {
 	now := p.now()
 	pe, _ := plaidapi.AsError(syncErr)
 	due := meta.StatusAt == 0 ||
@@ -166,24 +170,16 @@ func (p *Plaid) refreshHealth(ctx context.Context, api *api, item configuredItem
 			p.Log.Debugf("[%s] /institutions/get_by_id: %v", item.Name, err)
 		}
 	}
-	p.saveHealth(item.Name, func(m *itemMeta) {
+	p.saveHealth(item.Name, func(m *ledger.ItemState) {
 		m.StatusAt, m.Status, m.ItemID = meta.StatusAt, meta.Status, meta.ItemID
 		m.InstitutionID, m.Institution, m.InstitutionAt = meta.InstitutionID, meta.Institution, meta.InstitutionAt
 	})
 }
 
-// saveHealth updates the parts of the item's meta that health and balance
-// polls own, leaving the sync state as the store has it.
-func (p *Plaid) saveHealth(item string, set func(*itemMeta)) {
-	err := p.store.update(item, func(it *itemTx) error {
-		m, err := it.meta()
-		if err != nil {
-			return err
-		}
-		set(&m)
-		return it.putMeta(&m)
-	})
-	if err != nil {
+// saveHealth updates the parts of the item's state that health and balance
+// polls own.
+func (p *Plaid) saveHealth(item string, set func(*ledger.ItemState)) {
+	if err := p.ledger.UpdateItem(item, set); err != nil {
 		p.Log.Errorf("[%s] saving item state: %v", item, err)
 	}
 }
@@ -191,14 +187,14 @@ func (p *Plaid) saveHealth(item string, set func(*itemMeta)) {
 // pollBalances writes plaid_balance when balance_interval is due. A
 // realtime poll counts as done even when it fails, so a billed call is never
 // made more often than balance_interval.
-func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumulator, item configuredItem, meta *itemMeta) {
+func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumulator, item configuredItem, meta *ledger.ItemState) {
 	now := p.now()
 	if p.Balances == balancesOff || meta.BalancesAt != 0 && now.Sub(time.Unix(meta.BalancesAt, 0)) < time.Duration(p.BalanceInterval) {
 		return
 	}
 	realtime := p.Balances == balancesRealtime
 	if realtime {
-		p.saveHealth(item.Name, func(m *itemMeta) { m.BalancesAt = now.Unix() })
+		p.saveHealth(item.Name, func(m *ledger.ItemState) { m.BalancesAt = now.Unix() })
 	}
 	var balances []accountBalance
 	err := p.retry.do(ctx, func(ctx context.Context) error {
@@ -215,10 +211,10 @@ func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumul
 			acc.AddMetric(m)
 		}
 	}
-	p.saveHealth(item.Name, func(m *itemMeta) {
+	p.saveHealth(item.Name, func(m *ledger.ItemState) {
 		m.BalancesAt = now.Unix()
 		if m.Accounts == nil {
-			m.Accounts = make(map[string]accountInfo, len(balances))
+			m.Accounts = make(map[string]ledger.Account, len(balances))
 		}
 		for _, b := range balances {
 			m.Accounts[b.AccountID] = b.Info
@@ -226,7 +222,7 @@ func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumul
 	})
 	meta.BalancesAt = now.Unix()
 	if meta.Accounts == nil {
-		meta.Accounts = make(map[string]accountInfo, len(balances))
+		meta.Accounts = make(map[string]ledger.Account, len(balances))
 	}
 	for _, b := range balances {
 		meta.Accounts[b.AccountID] = b.Info

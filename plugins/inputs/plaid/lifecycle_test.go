@@ -99,7 +99,7 @@ func TestInitNamesTheBadSetting(t *testing.T) {
 			err := p.Init()
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
-			if p.store != nil {
+			if p.ledger != nil {
 				p.Stop()
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 )
 
@@ -28,9 +29,6 @@ const (
 
 	// syncPageSize is the largest page /transactions/sync serves.
 	syncPageSize = 500
-	// commitBatch is about how many staged changes one store transaction
-	// applies to the index: fewer, larger commits cost less CPU.
-	commitBatch = 2000
 	// maxLoopRestarts bounds how often one gather restarts an item's page loop
 	// after TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION.
 	maxLoopRestarts = 3
@@ -68,7 +66,7 @@ type Plaid struct {
 
 	location *time.Location
 	accounts *accountsFile
-	store    *store
+	ledger   *ledger.Ledger
 	retry    retryPolicy
 	pageSize int // /transactions/sync count; smaller in tests to split pages
 	tracker  *deliveryTracker
@@ -104,11 +102,12 @@ func (p *Plaid) Init() error {
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
-	st, err := openStore(p.StateDir, storeLockTimeout)
+	l, recovery, err := ledger.Open(p.StateDir, ledger.Options{LockTimeout: storeLockTimeout})
 	if err != nil {
 		return err
 	}
-	p.store = st
+	p.ledger = l
+	p.reportRecovery(&recovery)
 	p.retry = defaultRetryPolicy
 	if p.pageSize == 0 {
 		p.pageSize = syncPageSize
@@ -203,7 +202,6 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	defer cancel()
 
 	tacc := p.tracker.attach(acc)
-	p.settleDeliveries()
 	p.accounts.refresh(p.Log)
 	items := p.accounts.enabledItems()
 
@@ -263,7 +261,7 @@ func (p *Plaid) Start(telegraf.Accumulator) error { return nil }
 // Stop records the deliveries that arrived and closes the state store.
 func (p *Plaid) Stop() {
 	p.Interrupt()
-	if p.store == nil {
+	if p.ledger == nil {
 		return
 	}
 	p.settleDeliveries()
@@ -272,10 +270,10 @@ func (p *Plaid) Stop() {
 		p.api.http.CloseIdleConnections()
 	}
 	p.mu.Unlock()
-	if err := p.store.close(); err != nil {
+	if err := p.ledger.Close(); err != nil {
 		p.Log.Errorf("closing the state store: %v", err)
 	}
-	p.store = nil
+	p.ledger = nil
 }
 
 func init() {

@@ -56,9 +56,9 @@ func BenchmarkPluginTransactionLine(b *testing.B) {
 	if err := gojson.Unmarshal(raw, &page); err != nil {
 		b.Fatal(err)
 	}
-	ix := indexer{item: "Test Chase", location: time.UTC}
+	plugin := &Plaid{location: time.UTC}
 	for i := range page.Added {
-		if _, _, err := ix.pointFor(&page.Added[i]); err != nil {
+		if _, err := plugin.shapeTransaction(&page.Added[i], nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -67,8 +67,8 @@ func BenchmarkPluginTransactionLine(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for i := range page.Added {
-			p, _, _ := ix.pointFor(&page.Added[i])
-			m := transactionMetric(ix.item, &p)
+			p, _ := plugin.shapeTransaction(&page.Added[i], nil)
+			m := transactionMetric("Test Chase", &p)
 			enc.Reset()
 			enc.StartLine(m.Name())
 			for _, tag := range m.TagList() {

@@ -1,7 +1,6 @@
 package plaid
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -10,56 +9,18 @@ import (
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 )
 
 const (
-	measurementTransaction = "plaid_transaction"
+	measurementTransaction = ledger.Measurement
 	measurementBalance     = "plaid_balance"
 	measurementItem        = "plaid_item"
 
 	uncategorized = "UNCATEGORIZED"
 	secondNanos   = int64(time.Second)
 )
-
-// pointKey identifies a point in the store: the civil day of the
-// transaction's date (big endian, so replay can seek to the first day of its
-// window) followed by a hash of everything InfluxDB uses as identity.
-type pointKey [12]byte
-
-func dayKeyPrefix(day uint32) []byte {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], day)
-	return b[:]
-}
-
-func identityKey(item string, day uint32, p *point) pointKey {
-	h := fnv.New64a()
-	for _, s := range [...]string{measurementTransaction, item, p.AccountID, p.Account, p.Category, p.Currency} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	var ts [8]byte
-	binary.BigEndian.PutUint64(ts[:], uint64(p.Time))
-	h.Write(ts[:])
-	var k pointKey
-	binary.BigEndian.PutUint32(k[:4], day)
-	binary.BigEndian.PutUint64(k[4:], h.Sum64())
-	return k
-}
-
-// civilDate parses Plaid's YYYY-MM-DD date: a calendar day with no zone.
-func civilDate(date string) (y int, m time.Month, d int, err error) {
-	t, err := time.Parse(time.DateOnly, date)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("transaction date %q is not YYYY-MM-DD", date)
-	}
-	return t.Year(), t.Month(), t.Day(), nil
-}
-
-// daysSinceEpoch numbers civil days; it does not depend on any time zone.
-func daysSinceEpoch(y int, m time.Month, d int) uint32 {
-	return uint32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
-}
 
 // subSecondOffset spreads the transactions of one day over the first second
 // of that day, deterministically by id, so that points of one series and day
@@ -70,10 +31,45 @@ func subSecondOffset(transactionID string) int64 {
 	return int64(h.Sum64() % uint64(secondNanos))
 }
 
+// shapeTransaction is the point that represents t: its tags, its fields and
+// a timestamp at the start of its date in the plugin's time zone, spread
+// within that second by id.
+func (p *Plaid) shapeTransaction(t *ledger.Txn, accounts map[string]ledger.Account) (ledger.Point, error) {
+	date, err := time.ParseInLocation(time.DateOnly, t.Date, p.location)
+	if err != nil {
+		return ledger.Point{}, fmt.Errorf("date %q is not YYYY-MM-DD", t.Date)
+	}
+	category := t.Category.Primary
+	if category == "" {
+		category = uncategorized
+	}
+	account := t.AccountID
+	if a, ok := accounts[t.AccountID]; ok && a.Name != "" {
+		account = a.Name
+	}
+	return ledger.Point{
+		Live:                 true,
+		Pending:              t.Pending,
+		Time:                 date.UnixNano() + subSecondOffset(t.TransactionID),
+		Amount:               t.Amount,
+		TransactionID:        t.TransactionID,
+		AccountID:            cleanTag(t.AccountID),
+		Account:              cleanTag(account),
+		Category:             cleanTag(category),
+		Currency:             cleanTag(t.Currency()),
+		Name:                 cleanText(t.Name),
+		MerchantName:         cleanText(t.MerchantName),
+		CategoryDetailed:     cleanText(t.Category.Detailed),
+		PaymentChannel:       cleanText(t.PaymentChannel),
+		PendingTransactionID: t.PendingTransactionID,
+		AuthorizedDate:       t.AuthorizedDate,
+	}, nil
+}
+
 // transactionMetric is a live point, or a tombstone for a dead identity:
 // amount 0 and removed=true, so that sum(amount) needs no filter. Tags and
 // fields are added in a fixed order: the output is the same from run to run.
-func transactionMetric(item string, p *point) telegraf.Metric {
+func transactionMetric(item string, p *ledger.Point) telegraf.Metric {
 	m := metric.New(measurementTransaction, nil, nil, time.Unix(0, p.Time))
 	m.AddTag("account", p.Account)
 	m.AddTag("account_id", p.AccountID)

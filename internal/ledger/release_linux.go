@@ -1,4 +1,4 @@
-package plaid
+package ledger
 
 import (
 	"bufio"
@@ -10,16 +10,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// releaseMapping drops the store's file pages from the process's resident
+// releaseMemory drops the ledger's file pages from the process's resident
 // set. bbolt reads through a memory map, so a backfill would otherwise keep
 // every page of the index it touched resident for the life of the process:
 // memory that looks like the plugin's although the kernel can reclaim it. The
 // pages stay in the page cache and fault back in when read again. An open
 // read transaction holds bbolt's mmap lock, so the mapping cannot move
 // meanwhile.
-func (s *store) releaseMapping() {
-	_ = s.db.View(func(*bolt.Tx) error {
-		start := s.db.Info().Data
+func (l *Ledger) releaseMemory() {
+	_ = l.db.View(func(*bolt.Tx) error {
+		start := l.db.Info().Data
 		if size := mappingSize(start); size > 0 {
 			_, _, _ = unix.Syscall(unix.SYS_MADVISE, start, size, unix.MADV_DONTNEED)
 		}

@@ -1,30 +1,39 @@
-package plaid
+package ledger
 
 import (
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 )
 
-// The state store keeps two kinds of records in a compact binary form:
-// changes staged from /transactions/sync pages, and points (what was written
-// for a transaction: its identity and its fields). Both are read and written
-// on the hot path of a backfill, so they avoid reflection-based encoders.
-
-const recordVersion = 1
-
-var errCorruptRecord = errors.New("corrupt record in the state store")
-
-type changeKind byte
+// Records are kept in a compact binary form: they are read and written on
+// the hot path of a backfill, so they avoid reflection-based encoders.
+// Version 2 records end in a CRC-32C of everything before it, so that bytes
+// damaged inside a value are found instead of read as data; version 1
+// records (no checksum) are still read.
 
 const (
-	changeAdded changeKind = iota + 1
-	changeModified
-	changeRemoved
+	recordV1 = 1
+	recordV2 = 2
 )
 
-// txn is the part of a Plaid transaction the plugin uses.
-type txn struct {
+// ErrCorrupt marks a record or a file that cannot be trusted.
+var ErrCorrupt = errors.New("damaged record in the state store")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ChangeKind says what a sync page entry does to its transaction.
+type ChangeKind byte
+
+const (
+	Added ChangeKind = iota + 1
+	Modified
+	Removed
+)
+
+// Txn is the part of a Plaid transaction the plugin uses.
+type Txn struct {
 	TransactionID        string  `json:"transaction_id"`
 	AccountID            string  `json:"account_id"`
 	Amount               float64 `json:"amount"`
@@ -43,24 +52,25 @@ type txn struct {
 	} `json:"personal_finance_category"`
 }
 
-func (t *txn) currency() string {
+// Currency is the transaction's currency code, whichever kind Plaid set.
+func (t *Txn) Currency() string {
 	if t.ISOCurrencyCode != "" {
 		return t.ISOCurrencyCode
 	}
 	return t.UnofficialCurrency
 }
 
-// change is one entry of a sync page: an added or modified transaction, or a
+// Change is one entry of a sync page: an added or modified transaction, or a
 // removed transaction id.
-type change struct {
-	Kind changeKind
-	Txn  txn
+type Change struct {
+	Kind ChangeKind
+	Txn  Txn
 }
 
-// point is what the plugin wrote (or will write) to plaid_transaction for one
-// point identity: measurement + tags + timestamp. A dead point is a tombstone:
-// the identity is written again with amount 0 and removed=true.
-type point struct {
+// Point is what was written (or will be) to plaid_transaction for one point
+// identity: measurement + tags + timestamp. A dead point is a tombstone: the
+// identity is written again with amount 0 and removed=true.
+type Point struct {
 	Live                 bool
 	Pending              bool
 	Time                 int64 // unix nanoseconds
@@ -80,11 +90,9 @@ type point struct {
 
 type encoder struct{ buf []byte }
 
-func (e *encoder) byte(b byte) { e.buf = append(e.buf, b) }
-func (e *encoder) uvarint(v uint64) {
-	e.buf = binary.AppendUvarint(e.buf, v)
-}
-func (e *encoder) int64(v int64) { e.buf = binary.BigEndian.AppendUint64(e.buf, uint64(v)) }
+func (e *encoder) byte(b byte)      { e.buf = append(e.buf, b) }
+func (e *encoder) uvarint(v uint64) { e.buf = binary.AppendUvarint(e.buf, v) }
+func (e *encoder) int64(v int64)    { e.buf = binary.BigEndian.AppendUint64(e.buf, uint64(v)) }
 func (e *encoder) float(v float64) {
 	e.buf = binary.BigEndian.AppendUint64(e.buf, math.Float64bits(v))
 }
@@ -100,14 +108,41 @@ func (e *encoder) bool(b bool) {
 	}
 }
 
+// seal appends the checksum of a version 2 record.
+func (e *encoder) seal() []byte {
+	return binary.BigEndian.AppendUint32(e.buf, crc32.Checksum(e.buf, castagnoli))
+}
+
 type decoder struct {
 	buf []byte
 	err error
 }
 
+// open checks a record's version and checksum and returns a decoder for its
+// body.
+func open(b []byte) decoder {
+	if len(b) < 1 {
+		return decoder{err: ErrCorrupt}
+	}
+	switch b[0] {
+	case recordV1:
+		return decoder{buf: b[1:]}
+	case recordV2:
+		if len(b) < 5 {
+			return decoder{err: ErrCorrupt}
+		}
+		body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
+		if crc32.Checksum(body, castagnoli) != sum {
+			return decoder{err: ErrCorrupt}
+		}
+		return decoder{buf: body[1:]}
+	}
+	return decoder{err: ErrCorrupt}
+}
+
 func (d *decoder) fail() {
 	if d.err == nil {
-		d.err = errCorruptRecord
+		d.err = ErrCorrupt
 	}
 	d.buf = nil
 }
@@ -157,10 +192,17 @@ func (d *decoder) string() string {
 
 func (d *decoder) bool() bool { return d.byte() == 1 }
 
-// encodeChanges serialises one staged sync page.
-func encodeChanges(changes []change) []byte {
+// done reports the decoder's error, or ErrCorrupt when bytes are left over.
+func (d *decoder) done() error {
+	if d.err == nil && len(d.buf) != 0 {
+		return ErrCorrupt
+	}
+	return d.err
+}
+
+func encodeChanges(changes []Change) []byte {
 	e := encoder{buf: make([]byte, 0, 64+len(changes)*160)}
-	e.byte(recordVersion)
+	e.byte(recordV2)
 	e.uvarint(uint64(len(changes)))
 	for i := range changes {
 		c := &changes[i]
@@ -168,11 +210,11 @@ func encodeChanges(changes []change) []byte {
 		e.byte(byte(c.Kind))
 		e.string(t.TransactionID)
 		e.string(t.AccountID)
-		if c.Kind == changeRemoved {
+		if c.Kind == Removed {
 			continue
 		}
 		e.float(t.Amount)
-		e.string(t.currency())
+		e.string(t.Currency())
 		e.string(t.Date)
 		e.string(t.AuthorizedDate)
 		e.string(t.Name)
@@ -183,31 +225,28 @@ func encodeChanges(changes []change) []byte {
 		e.string(t.Category.Primary)
 		e.string(t.Category.Detailed)
 	}
-	return e.buf
+	return e.seal()
 }
 
-func decodeChanges(b []byte) ([]change, error) {
-	d := decoder{buf: b}
-	if d.byte() != recordVersion {
-		return nil, errCorruptRecord
-	}
+func decodeChanges(b []byte) ([]Change, error) {
+	d := open(b)
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(b)) {
-		return nil, errCorruptRecord
+		return nil, ErrCorrupt
 	}
-	changes := make([]change, n)
+	changes := make([]Change, n)
 	for i := range changes {
 		c := &changes[i]
 		t := &c.Txn
-		c.Kind = changeKind(d.byte())
+		c.Kind = ChangeKind(d.byte())
 		t.TransactionID = d.string()
 		t.AccountID = d.string()
 		switch c.Kind {
-		case changeRemoved:
+		case Removed:
 			continue
-		case changeAdded, changeModified:
+		case Added, Modified:
 		default:
-			return nil, errCorruptRecord
+			return nil, ErrCorrupt
 		}
 		t.Amount = d.float()
 		t.ISOCurrencyCode = d.string()
@@ -221,12 +260,15 @@ func decodeChanges(b []byte) ([]change, error) {
 		t.Category.Primary = d.string()
 		t.Category.Detailed = d.string()
 	}
-	return changes, d.err
+	if err := d.done(); err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
-func encodePoint(p *point) []byte {
-	e := encoder{buf: make([]byte, 0, 192)}
-	e.byte(recordVersion)
+func encodePoint(p *Point) []byte {
+	e := encoder{buf: make([]byte, 0, 196)}
+	e.byte(recordV2)
 	var flags byte
 	if p.Live {
 		flags |= 1
@@ -248,15 +290,12 @@ func encodePoint(p *point) []byte {
 	e.string(p.PaymentChannel)
 	e.string(p.PendingTransactionID)
 	e.string(p.AuthorizedDate)
-	return e.buf
+	return e.seal()
 }
 
-func decodePoint(b []byte) (point, error) {
-	d := decoder{buf: b}
-	var p point
-	if d.byte() != recordVersion {
-		return p, errCorruptRecord
-	}
+func decodePoint(b []byte) (Point, error) {
+	d := open(b)
+	var p Point
 	flags := d.byte()
 	p.Live = flags&1 != 0
 	p.Pending = flags&2 != 0
@@ -273,5 +312,5 @@ func decodePoint(b []byte) (point, error) {
 	p.PaymentChannel = d.string()
 	p.PendingTransactionID = d.string()
 	p.AuthorizedDate = d.string()
-	return p, d.err
+	return p, d.done()
 }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package ledger
+
+func (l *Ledger) releaseMemory() {}

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package plaid
-
-func (s *store) releaseMapping() {}
