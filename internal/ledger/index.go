@@ -131,7 +131,7 @@ func (ix *indexer) apply(changes []Change) (Counts, error) {
 			continue
 		}
 		if ix.seen {
-			if err := seen.Put([]byte(id), nil); err != nil {
+			if err := seen.Put([]byte(id), []byte{1}); err != nil {
 				return counts, err
 			}
 		}

@@ -54,25 +54,24 @@ type Ledger struct {
 	dir  string
 	opts Options
 
-	mu           sync.Mutex // guards the snapshot bookkeeping
+	journal *journal
+
+	mu           sync.Mutex // guards what follows
 	lastSnapshot time.Time
-	dirty        bool // committed changes since the last snapshot
-	snapshotErr  error
 	delivered    map[string][]uint64 // outbox entries delivered, not yet deleted
 }
 
 // ErrInUse says that another process holds the ledger.
 var ErrInUse = errors.New("in use by another plaid-sync process")
 
-// Close writes a last snapshot when one is due and closes the file.
+// Close writes a snapshot when one is due and closes the files.
 func (l *Ledger) Close() error {
 	if l == nil || l.db == nil {
 		return nil
 	}
-	l.maybeSnapshot()
-	err := l.db.Close()
+	errs := []error{l.Checkpoint(), l.journal.close(), l.db.Close()}
 	l.db = nil
-	return err
+	return errors.Join(errs...)
 }
 
 // Dir is the state directory the ledger lives in.

@@ -22,6 +22,7 @@ type Group struct {
 	Item   string
 	Seq    uint64
 	Points []Point
+	keys   []Key
 }
 
 // queue collects the points one commit changed, in order.
@@ -60,7 +61,8 @@ func (q *queue) log(it *itemTx) error {
 func (q *queue) groups(item string) []Group {
 	groups := make([]Group, len(q.seqs))
 	for i, seq := range q.seqs {
-		groups[i] = Group{Item: item, Seq: seq, Points: q.points[i*GroupSize : min((i+1)*GroupSize, len(q.points))]}
+		from, to := i*GroupSize, min((i+1)*GroupSize, len(q.points))
+		groups[i] = Group{Item: item, Seq: seq, Points: q.points[from:to], keys: q.keys[from:to]}
 	}
 	return groups
 }
@@ -92,7 +94,7 @@ func (l *Ledger) Undelivered(item string, after uint64) (g Group, ok bool, err e
 		if err != nil {
 			return err
 		}
-		g = Group{Item: item, Seq: binary.BigEndian.Uint64(k), Points: make([]Point, 0, len(keys))}
+		g = Group{Item: item, Seq: binary.BigEndian.Uint64(k), Points: make([]Point, 0, len(keys)), keys: make([]Key, 0, len(keys))}
 		for _, key := range keys {
 			p, found, err := it.getPoint(key)
 			if err != nil {
@@ -100,11 +102,15 @@ func (l *Ledger) Undelivered(item string, after uint64) (g Group, ok bool, err e
 			}
 			if found {
 				g.Points = append(g.Points, p)
+				g.keys = append(g.keys, key)
 			}
 		}
 		ok = true
 		return nil
 	})
+	if err == nil && ok {
+		err = l.journal.record(g)
+	}
 	return g, ok, err
 }
 

@@ -118,9 +118,9 @@ type decoder struct {
 	err error
 }
 
-// open checks a record's version and checksum and returns a decoder for its
+// openRecord checks a record's version and checksum and returns a decoder for its
 // body.
-func open(b []byte) decoder {
+func openRecord(b []byte) decoder {
 	if len(b) < 1 {
 		return decoder{err: ErrCorrupt}
 	}
@@ -229,7 +229,7 @@ func encodeChanges(changes []Change) []byte {
 }
 
 func decodeChanges(b []byte) ([]Change, error) {
-	d := open(b)
+	d := openRecord(b)
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(b)) {
 		return nil, ErrCorrupt
@@ -294,7 +294,7 @@ func encodePoint(p *Point) []byte {
 }
 
 func decodePoint(b []byte) (Point, error) {
-	d := open(b)
+	d := openRecord(b)
 	var p Point
 	flags := d.byte()
 	p.Live = flags&1 != 0

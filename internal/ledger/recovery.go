@@ -29,10 +29,13 @@ type Recovery struct {
 	Cause   error
 	// MovedTo is where the damaged file now is ("" when there was none).
 	MovedTo string
-	// Restored says the snapshot taken at SnapshotTime was restored.
+	// Restored says the ledger was rebuilt as it was: from the snapshot
+	// taken at SnapshotTime (zero when there was none yet) and Journaled
+	// points handed out since.
 	Restored     bool
 	SnapshotTime time.Time
-	// Items is how many items the restored ledger will reconcile.
+	Journaled    int
+	// Items is how many items the rebuilt ledger resyncs and reconciles.
 	Items int
 }
 
@@ -93,20 +96,32 @@ func Open(dir string, o Options) (*Ledger, Recovery, error) {
 		}
 	}
 	l := &Ledger{db: db, dir: dir, opts: o}
-	if err := l.initialise(held); err != nil {
-		db.Close()
+	fail := func(err error) (*Ledger, Recovery, error) {
+		if l.journal != nil {
+			_ = l.journal.close()
+		}
+		_ = db.Close()
 		return nil, rec, err
+	}
+	if err := l.initialise(held); err != nil {
+		return fail(err)
 	}
 	if rec.Restored {
 		if rec.Items, err = l.resyncAll(); err != nil {
-			db.Close()
-			return nil, rec, fmt.Errorf("preparing the restored state store: %w", err)
+			return fail(fmt.Errorf("preparing the restored state store: %w", err))
 		}
+	}
+	if l.journal, err = openJournal(dir); err != nil {
+		return fail(err)
 	}
 	if info, err := os.Stat(filepath.Join(dir, snapshotFile)); err == nil {
 		l.lastSnapshot = info.ModTime()
-	} else {
-		l.dirty = true // a first snapshot is due
+	} else if names, err := l.Items(); err == nil && len(names) > 0 && o.SnapshotInterval > 0 {
+		// A ledger from before snapshots: take the first one now, so that
+		// the snapshot and the journal cover everything from here on.
+		if err := l.Snapshot(); err != nil {
+			return fail(err)
+		}
 	}
 	return l, rec, nil
 }
@@ -210,8 +225,9 @@ func check(db *bolt.DB) error {
 	})
 }
 
-// recoverFile moves a lost or damaged file aside and restores the snapshot,
-// or starts an empty ledger when there is none that passes the check.
+// recoverFile moves a lost or damaged file aside and rebuilds the ledger
+// from the snapshot, when there is one that passes the check, and the
+// journal.
 func recoverFile(dir, path string, o Options, rec *Recovery) (*bolt.DB, error) {
 	stamp := o.Now().UTC().Format("20060102T150405Z")
 	if exists(path) {
@@ -221,6 +237,7 @@ func recoverFile(dir, path string, o Options, rec *Recovery) (*bolt.DB, error) {
 		}
 		rec.MovedTo = aside
 	}
+	snapshotOK := true
 	snap := filepath.Join(dir, snapshotFile)
 	if info, err := os.Stat(snap); err == nil {
 		if db, err := openChecked(snap, o.LockTimeout, true); err == nil {
@@ -228,15 +245,29 @@ func recoverFile(dir, path string, o Options, rec *Recovery) (*bolt.DB, error) {
 			if err := copyFile(snap, path); err != nil {
 				return nil, fmt.Errorf("restoring the snapshot %s: %w", snap, err)
 			}
-			rec.Restored, rec.SnapshotTime = true, info.ModTime()
+			rec.SnapshotTime = info.ModTime()
 		} else {
-			aside := fmt.Sprintf("%s.damaged-%s", snap, stamp)
-			_ = os.Rename(snap, aside)
+			snapshotOK = false
+			_ = os.Rename(snap, fmt.Sprintf("%s.damaged-%s", snap, stamp))
 		}
 	}
 	db, err := openChecked(path, o.LockTimeout, false)
 	if err != nil {
 		return nil, fmt.Errorf("opening the state store after recovery: %w", err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketItems)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if snapshotOK {
+		if rec.Journaled, err = replayJournals(dir, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+		rec.Restored = !rec.SnapshotTime.IsZero() || rec.Journaled > 0
 	}
 	return db, nil
 }
@@ -270,44 +301,32 @@ func (l *Ledger) resyncAll() (int, error) {
 	return len(names), nil
 }
 
-// changed notes a commit; a snapshot is taken when one is due.
-func (l *Ledger) changed() {
+// Checkpoint writes a snapshot when one is due: points were handed out
+// since the last one, and the snapshot interval has passed. The plugin calls
+// it after each gather, when every item is at rest.
+func (l *Ledger) Checkpoint() error {
 	l.mu.Lock()
-	l.dirty = true
 	due := l.opts.SnapshotInterval > 0 && l.opts.Now().Sub(l.lastSnapshot) >= l.opts.SnapshotInterval
 	l.mu.Unlock()
-	if due {
-		l.maybeSnapshot()
+	if !due || l.journal.bytes() == 0 && !exists(filepath.Join(l.dir, oldJournalFile)) {
+		return nil
 	}
+	return l.Snapshot()
 }
 
-// maybeSnapshot writes a consistent copy of the ledger when it changed
-// since the last one and the interval has passed.
-func (l *Ledger) maybeSnapshot() {
-	l.mu.Lock()
-	due := l.dirty && l.opts.SnapshotInterval > 0 && l.opts.Now().Sub(l.lastSnapshot) >= l.opts.SnapshotInterval
-	l.mu.Unlock()
-	if !due {
-		return
-	}
-	err := l.Snapshot()
-	l.mu.Lock()
-	l.snapshotErr = err
-	l.mu.Unlock()
-}
-
-// SnapshotError is the error of the last snapshot, if it failed.
-func (l *Ledger) SnapshotError() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.snapshotErr
-}
-
-// Snapshot writes a consistent copy of the ledger to state_dir now.
+// Snapshot writes a consistent copy of the ledger to state_dir now, and
+// then drops the journal it makes redundant.
 func (l *Ledger) Snapshot() (err error) {
 	defer faultsPanic()()
 	defer guard(&err)
 	now := l.opts.Now()
+	// Whatever is handed out from here on goes to the new journal; a commit
+	// that made it into the old one is already in the copy taken below.
+	if l.journal != nil {
+		if err := l.journal.rotate(); err != nil {
+			return fmt.Errorf("starting a new journal: %w", err)
+		}
+	}
 	err = l.db.View(func(tx *bolt.Tx) error {
 		return writeAtomic(filepath.Join(l.dir, snapshotFile), func(w io.Writer) error {
 			_, err := tx.WriteTo(w)
@@ -317,8 +336,13 @@ func (l *Ledger) Snapshot() (err error) {
 	if err != nil {
 		return fmt.Errorf("writing the state snapshot: %w", err)
 	}
+	if l.journal != nil {
+		if err := l.journal.compacted(); err != nil {
+			return err
+		}
+	}
 	l.mu.Lock()
-	l.lastSnapshot, l.dirty = now, false
+	l.lastSnapshot = now
 	l.mu.Unlock()
 	return nil
 }

@@ -181,8 +181,11 @@ func (l *Ledger) Apply(item string, shape Shape, emit func(Group) error) (Counts
 		if applied >= releaseAfter {
 			l.releaseMemory()
 		}
-		l.changed()
-		for _, g := range q.groups(item) {
+		groups := q.groups(item)
+		if err := l.journal.record(groups...); err != nil {
+			return counts, err
+		}
+		for _, g := range groups {
 			if err := emit(g); err != nil {
 				return counts, err
 			}
@@ -270,8 +273,11 @@ func (l *Ledger) RetractItem(item string, emit func(Group) error) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		l.changed()
-		for _, g := range q.groups(item) {
+		groups := q.groups(item)
+		if err := l.journal.record(groups...); err != nil {
+			return total, err
+		}
+		for _, g := range groups {
 			if err := emit(g); err != nil {
 				return total, err
 			}

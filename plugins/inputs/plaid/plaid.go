@@ -102,7 +102,10 @@ func (p *Plaid) Init() error {
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
-	l, recovery, err := ledger.Open(p.StateDir, ledger.Options{LockTimeout: storeLockTimeout})
+	if p.now == nil {
+		p.now = time.Now
+	}
+	l, recovery, err := ledger.Open(p.StateDir, ledger.Options{LockTimeout: storeLockTimeout, Now: p.now})
 	if err != nil {
 		return err
 	}
@@ -114,9 +117,6 @@ func (p *Plaid) Init() error {
 	}
 	p.tracker = newDeliveryTracker()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	if p.now == nil {
-		p.now = time.Now
-	}
 	return nil
 }
 
@@ -221,6 +221,9 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	}
 	p.results = p.gatherItems(ctx, api, tacc, items)
 	p.settleDeliveries()
+	if err := p.ledger.Checkpoint(); err != nil {
+		p.Log.Warnf("state snapshot: %v; the state store itself is fine, and the next gather tries again", err)
+	}
 	return nil
 }
 

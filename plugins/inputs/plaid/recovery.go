@@ -16,8 +16,12 @@ func (p *Plaid) reportRecovery(r *ledger.Recovery) {
 		aside = "the file was moved aside to " + r.MovedTo
 	}
 	if r.Restored {
-		p.Log.Warnf("state store in %s was %s (%v); %s and the snapshot of %s restored: each of its %d items syncs its whole history once and is reconciled with it, so nothing is lost or counted twice",
-			p.StateDir, r.Problem, r.Cause, aside, r.SnapshotTime.UTC().Format("2006-01-02 15:04:05 UTC"), r.Items)
+		from := "the journal"
+		if !r.SnapshotTime.IsZero() {
+			from = "the snapshot of " + r.SnapshotTime.UTC().Format("2006-01-02 15:04:05 UTC") + " and the journal"
+		}
+		p.Log.Warnf("state store in %s was %s (%v); %s, and the store was rebuilt from %s (%d points written since): each of its %d items syncs its whole history once and is reconciled with it, so nothing is lost or counted twice",
+			p.StateDir, r.Problem, r.Cause, aside, from, r.Journaled, r.Items)
 		return
 	}
 	p.Log.Errorf("state store in %s was %s (%v) and no snapshot could restore it; %s. The next sync fetches every item's history again from Plaid; "+
