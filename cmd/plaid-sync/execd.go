@@ -22,6 +22,7 @@ import (
 // delivered only then.
 func runExecd(p *plaid.Plaid, o options, stdin io.Reader, stdout io.Writer) int {
 	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
+	acc.onError = func(err error) { p.Log.Errorf("%v", err) }
 
 	stop := make(chan struct{})
 	var stopOnce sync.Once

@@ -23,6 +23,7 @@ type lineAccumulator struct {
 	delivered chan telegraf.DeliveryInfo
 	err       error       // the first write error; nothing is delivered after it
 	onDrop    func(error) // told about a metric that cannot be encoded
+	onError   func(error) // told about a gather error
 }
 
 func newLineAccumulator(w io.Writer, onDrop func(error)) *lineAccumulator {
@@ -120,8 +121,13 @@ func (a *lineAccumulator) AddMetric(m telegraf.Metric) {
 
 func (a *lineAccumulator) SetPrecision(time.Duration) {}
 
-// AddError is part of telegraf.Accumulator; the plugin logs its own errors.
-func (*lineAccumulator) AddError(error) {}
+// AddError reports a gather error the way Telegraf's execd counts one: as
+// an E! line on stderr.
+func (a *lineAccumulator) AddError(err error) {
+	if a.onError != nil && err != nil {
+		a.onError(err)
+	}
+}
 
 func (a *lineAccumulator) WithTracking(maxTracked int) telegraf.TrackingAccumulator {
 	a.mu.Lock()

@@ -17,6 +17,7 @@ const staleAfter = 3 * 24 * time.Hour
 // stderr. Its exit status is 1 when any item failed.
 func gatherOnce(p *plaid.Plaid, stdout, stderr io.Writer) int {
 	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
+	acc.onError = func(err error) { p.Log.Errorf("%v", err) }
 	gatherErr := p.Gather(acc)
 	flushErr := acc.flush()
 	p.Stop()

@@ -89,7 +89,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res.APICalls = calls.calls.Load()
 	res.Duration = time.Since(start)
 
-	p.warn(&res)
+	p.report(acc, &res)
 	acc.AddMetric(itemMetric(&res, p.now()))
 	return res
 }
@@ -288,8 +288,10 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	return m
 }
 
-// warn logs one warning per item problem per gather.
-func (p *Plaid) warn(r *ItemResult) {
+// report tells Telegraf once per gather about an item that failed, as a
+// gather error (Telegraf counts those); a sync cut short by the deadline is
+// a warning and one cut short by a stop is news, since both resume.
+func (p *Plaid) report(acc telegraf.Accumulator, r *ItemResult) {
 	if !r.Failed() {
 		return
 	}
@@ -300,14 +302,14 @@ func (p *Plaid) warn(r *ItemResult) {
 	switch {
 	case errors.Is(r.Err, errSyncStopped):
 		p.Log.Infof("[%s] %s", r.Name, msg)
-	case r.LoginRequired:
-		p.Log.Warnf("[%s] %s; run: %s", r.Name, msg, r.UpdateCommand)
 	case r.Status == statusIncomplete:
 		p.Log.Warnf("[%s] %s", r.Name, msg)
+	case r.LoginRequired:
+		acc.AddError(fmt.Errorf("[%s] %s; run: %s", r.Name, msg, r.UpdateCommand))
 	case isTransient(r.Err):
-		p.Log.Warnf("[%s] %s; the next gather tries again", r.Name, msg)
+		acc.AddError(fmt.Errorf("[%s] %s; the next gather tries again", r.Name, msg))
 	default:
-		p.Log.Warnf("[%s] %s", r.Name, msg)
+		acc.AddError(fmt.Errorf("[%s] %s", r.Name, msg))
 	}
 }
 
