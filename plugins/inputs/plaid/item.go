@@ -39,6 +39,7 @@ type ItemResult struct {
 	Pending       int // of which pending
 	Modified      int
 	Removed       int
+	Skipped       int // transactions Plaid sent that could not be applied
 	Accounts      int
 	// Status is "ok" or the Plaid error code (or one of a few codes of the
 	// plugin's own: SYNC_INCOMPLETE, NETWORK_ERROR, ...).
@@ -63,6 +64,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res := ItemResult{Name: item.Name, Status: statusOK}
 	counts, updateStatus, syncErr := p.syncTransactions(ctx, api, acc, item)
 	res.Added, res.Pending, res.Modified, res.Removed = counts.Added, counts.Pending, counts.Modified, counts.Removed
+	res.Skipped = len(counts.Skipped)
 	res.UpdateStatus = updateStatus
 
 	meta, _, err := p.ledger.Item(item.Name)
@@ -282,6 +284,7 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	m.AddField("added", int64(r.Added))
 	m.AddField("modified", int64(r.Modified))
 	m.AddField("removed", int64(r.Removed))
+	m.AddField("skipped", int64(r.Skipped))
 	m.AddField("accounts", int64(r.Accounts))
 	m.AddField("api_calls", r.APICalls)
 	m.AddField("sync_seconds", r.Duration.Seconds())

@@ -212,7 +212,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 
 	api, err := p.currentAPI()
 	if err != nil {
-		p.Log.Errorf("%v", err)
+		acc.AddError(err)
 		return nil
 	}
 	p.results = p.gatherItems(ctx, api, tacc, items)
