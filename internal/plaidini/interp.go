@@ -84,7 +84,7 @@ func (f *File) keyLine(section, key string) int {
 func (f *File) keyError(section, key, format string, args ...any) *ParseError {
 	key = strings.ToLower(key)
 	return &ParseError{
-		Path: f.path, Line: f.keyLine(section, key), Key: key,
+		Path: f.path, Line: f.keyLine(section, key), Key: safeKey(key),
 		Msg: fmt.Sprintf("[%s] %s: ", section, keyLabel(key)) + fmt.Sprintf(format, args...),
 	}
 }

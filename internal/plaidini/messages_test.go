@@ -34,16 +34,31 @@ func leakedPart(msg, value string) string {
 }
 
 // messagesOf returns every message reading data gives: the error, or the
-// Settings error and each skipped section's warning.
+// Settings error and each skipped section's warning, and the Key of each
+// *ParseError, which callers may print.
 func messagesOf(data []byte) []string {
+	var out []string
+	addError := func(err error) {
+		out = append(out, err.Error())
+		list := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			list = joined.Unwrap()
+		}
+		for _, e := range list {
+			var pe *ParseError
+			if errors.As(e, &pe) {
+				out = append(out, pe.Key)
+			}
+		}
+	}
 	f, err := Parse("plaid.ini", data)
 	if err != nil {
-		return []string{err.Error()}
+		addError(err)
+		return out
 	}
 	st, err := f.Settings()
-	var out []string
 	if err != nil {
-		out = append(out, err.Error())
+		addError(err)
 	}
 	for _, s := range st.Skipped {
 		out = append(out, s.String())
@@ -68,6 +83,7 @@ func TestTypoMessagesNameFileLineAndKey(t *testing.T) {
 		{"secret without '='", "[PLAID]\nclient_id = id\nsecret\t" + secret + "\n", 3, "secret", `"secret" has no '=' (or ':') before its value "0123…" (30 characters)`, false},
 		{"misspelt key without '='", "[Chase]\nacess_token " + token + "\n", 2, "acess_token", `"acess_token" has no '='`, false},
 		{"a token alone", "[Chase]\n" + token + "\n", 2, "", `the line "access-production-8f3a…" (54 characters) in [Chase] is neither`, false},
+		{"secret where the key belongs", "[PLAID]\n" + secret + " = x\n" + secret + " y\n", 3, "", `[PLAID] "0123…" (30 characters) has no '='`, false},
 		{"a secret alone", "[PLAID]\n" + secret + "\n", 2, "", `the line "0123…" (30 characters) in [PLAID]`, false},
 		{"public token without '='", "[Chase]\npublic_token public-sandbox-" + secret + "\n", 2, "public_token", `"public-sandbox-0123…"`, false},
 		{"token before any section", "access_token = " + token + "\n[Chase]\n", 1, "access_token", `key "access_token" comes before any [section] header`, false},

@@ -52,7 +52,7 @@ const DefaultSection = "DEFAULT"
 type ParseError struct {
 	Path string
 	Line int
-	Key  string // lower-cased key name, "" when the line has none
+	Key  string // lower-cased key name; "" when the line has none, or it might be a credential
 	Msg  string
 
 	rule strictRule // set where configparser would have read the file
@@ -199,7 +199,7 @@ func Parse(path string, data []byte) (*File, error) {
 		if cur == nil {
 			if delim > 0 {
 				e := perr(l, "key %s comes before any [section] header", keyLabel(strings.TrimRightFunc(trimmed[:delim], isSpace)))
-				e.Key = strings.ToLower(strings.TrimRightFunc(trimmed[:delim], isSpace))
+				e.Key = safeKey(strings.TrimRightFunc(trimmed[:delim], isSpace))
 				return nil, e
 			}
 			return nil, perr(l, "the line comes before any [section] header")
@@ -214,7 +214,7 @@ func Parse(path string, data []byte) (*File, error) {
 		name = strings.ToLower(name)
 		if prev := cur.key(name); prev != nil {
 			e := perr(l, "key %s appears twice in [%s] (the first one is on line %d)", keyLabel(name), cur.name, prev.line)
-			e.Key = name
+			e.Key = safeKey(name)
 			return nil, e
 		}
 		// Locate the value inside the original line, not the trimmed copy.
@@ -252,8 +252,12 @@ func unparsedLine(e *ParseError, section, text string) *ParseError {
 	}
 	switch {
 	case spaced:
-		e.Key = strings.ToLower(word)
-		e.Msg = fmt.Sprintf("[%s] %s has no '=' (or ':') before its value %s; write it as key = value", section, keyLabel(word), secretPreview(rest))
+		e.Key = safeKey(word)
+		label := secretPreview(word)
+		if e.Key != "" {
+			label = keyLabel(word)
+		}
+		e.Msg = fmt.Sprintf("[%s] %s has no '=' (or ':') before its value %s; write it as key = value", section, label, secretPreview(rest))
 	case knownKeys[strings.ToLower(text)]:
 		e.Key = strings.ToLower(text)
 		e.Msg = fmt.Sprintf("[%s] %s has no '=' and no value", section, keyLabel(text))
@@ -263,6 +267,15 @@ func unparsedLine(e *ParseError, section, text string) *ParseError {
 		e.Msg = fmt.Sprintf("the line %s in [%s] is neither a 'key = value' line nor a comment", secretPreview(text), section)
 	}
 	return e
+}
+
+// safeKey returns the lower-cased key name for ParseError.Key, or "" for a
+// name that might be a credential typed where a key belongs.
+func safeKey(name string) string {
+	if knownKeys[strings.ToLower(name)] || plainWord(name) {
+		return strings.ToLower(name)
+	}
+	return ""
 }
 
 // plainWord reports whether text is short and has no digit, so it cannot

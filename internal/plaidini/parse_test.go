@@ -273,3 +273,49 @@ func TestInsecurePermissions(t *testing.T) {
 		}
 	}
 }
+
+func TestValueInterpolation(t *testing.T) {
+	const input = "[DEFAULT]\nhost = 127.0.0.1\nport = %(PORT_NUMBER)s\nport_number = 4580\nloop = %(loop)s\n" +
+		"[A]\nurl = http://%(host)s:%(port)s/x\npercent = 100%%\nraw = 100%%\nbare = 100%\nopen = %(host\nempty = %()s\nnot_s = %(host)d\nmissing = %(nothing)s\n" +
+		"[B]\nhost = override\nurl = %(host)s\n"
+	f, err := Parse("x.ini", []byte(input))
+	require.NoError(t, err)
+	for _, tc := range []struct{ section, key, want string }{
+		{"A", "url", "http://127.0.0.1:4580/x"},
+		{"A", "percent", "100%"},
+		{"B", "url", "override"},
+		{"B", "port", "4580"}, // inherited, resolved in [B]
+	} {
+		got, ok, err := f.Value(tc.section, tc.key)
+		require.NoError(t, err, "%s/%s", tc.section, tc.key)
+		require.True(t, ok)
+		require.Equal(t, tc.want, got, "%s/%s", tc.section, tc.key)
+	}
+	raw, _ := f.Get("A", "raw")
+	require.Equal(t, "100%%", raw, "Get returns the value as written")
+
+	_, ok, err := f.Value("A", "absent")
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	for _, tc := range []struct {
+		key  string
+		line int
+		msg  string
+	}{
+		{"bare", 10, `x.ini:10: [A] "bare": a '%' must be followed by '%' or '('`},
+		{"open", 11, `x.ini:11: [A] "open": a '%(' must start a reference written %(name)s`},
+		{"empty", 12, `a '%(' must start a reference`},
+		{"not_s", 13, `a '%(' must start a reference`},
+		{"missing", 14, `x.ini:14: [A] "missing": %(nothing)s refers to a key that neither [A] nor [DEFAULT] sets`},
+		{"loop", 5, `x.ini:5: [A] "loop": %(name)s references nest more than 10 deep`},
+	} {
+		_, ok, err := f.Value("A", tc.key)
+		require.True(t, ok)
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe), "%s: %v", tc.key, err)
+		require.Equal(t, tc.line, pe.Line, tc.key)
+		require.Equal(t, tc.key, pe.Key)
+		require.Contains(t, err.Error(), tc.msg)
+	}
+}
