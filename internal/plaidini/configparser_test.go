@@ -30,6 +30,7 @@ type pyResult struct {
 type pyItem struct {
 	Name        string  `json:"name"`
 	AccessToken string  `json:"access_token"`
+	RawToken    string  `json:"raw_token"`
 	ItemID      *string `json:"item_id"`
 	Disabled    bool    `json:"disabled"`
 }
@@ -70,8 +71,9 @@ func readWithConfigparser(t *testing.T, files [][]byte) []pyResult {
 // goResult is what this package reads from a file, in pyResult's terms,
 // with the deliberate rules that made it differ.
 type goResult struct {
+	data      []byte
 	err       error
-	errRules  []strictRule // one per error; "" for an error configparser shares
+	errs      []*ParseError // nil entries for errors of other types
 	st        Settings
 	skipRules map[string]strictRule
 }
@@ -82,29 +84,61 @@ func readHere(data []byte) goResult {
 		var st Settings
 		st, err = f.Settings()
 		if err == nil {
-			r := goResult{st: st, skipRules: map[string]strictRule{}}
+			r := goResult{data: data, st: st, skipRules: map[string]strictRule{}}
 			for _, s := range st.Skipped {
 				r.skipRules[s.Section] = s.rule
 			}
 			return r
 		}
 	}
-	r := goResult{err: err}
-	var list []error
+	r := goResult{data: data, err: err}
+	list := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		list = joined.Unwrap()
-	} else {
-		list = []error{err}
 	}
 	for _, e := range list {
 		var pe *ParseError
-		rule := strictRule("")
-		if errors.As(e, &pe) {
-			rule = pe.rule
-		}
-		r.errRules = append(r.errRules, rule)
+		errors.As(e, &pe)
+		r.errs = append(r.errs, pe)
 	}
 	return r
+}
+
+// lineText returns line n of data, trimmed.
+func lineText(data []byte, n int) string {
+	from := 0
+	if bytes.HasPrefix(data, bom) {
+		from = len(bom)
+	}
+	for _, l := range splitLines(data, from) {
+		if l.num == n {
+			return strings.TrimFunc(string(data[l.start:l.end]), isSpace)
+		}
+	}
+	return ""
+}
+
+// deliberateError checks that an error here that configparser does not
+// share is one a rule explains, and returns that rule.
+func deliberateError(py pyResult, here goResult, pe *ParseError) (strictRule, bool) {
+	if pe == nil {
+		return "", false
+	}
+	text := lineText(here.data, pe.Line)
+	switch pe.rule {
+	case ruleBracket:
+		return pe.rule, strings.HasPrefix(text, "[")
+	case ruleDefaultTwice:
+		return pe.rule, strings.HasPrefix(text, "[DEFAULT]")
+	case ruleSecretPercent, ruleSecretForm:
+		raw := py.Plaid["raw_secret"]
+		if raw == nil {
+			return pe.rule, false
+		}
+		rule, _ := credentialProblem(*raw)
+		return pe.rule, rule == pe.rule
+	}
+	return "", false
 }
 
 // compareReads returns the deliberate rule behind a difference ("" when
@@ -114,12 +148,17 @@ func compareReads(py pyResult, here goResult) (strictRule, error) {
 		if py.Error != "" {
 			return "", nil
 		}
-		for _, rule := range here.errRules {
-			if rule == "" {
+		var first strictRule
+		for _, pe := range here.errs {
+			rule, ok := deliberateError(py, here, pe)
+			if !ok {
 				return "", fmt.Errorf("refused here (%v) but configparser reads it", here.err)
 			}
+			if first == "" {
+				first = rule
+			}
 		}
-		return here.errRules[0], nil
+		return first, nil
 	}
 	if py.Error != "" {
 		// configparser fails only on interpolating a credential that is
@@ -146,7 +185,12 @@ func compareReads(py pyResult, here goResult) (strictRule, error) {
 	var pyItems []pyItem
 	for _, it := range py.Items {
 		if r := here.skipRules[it.Name]; r != "" {
-			rule = r // read by configparser, skipped here on purpose
+			// read by configparser, skipped here on purpose: the token it
+			// read must be one the rule refuses
+			if why, _ := credentialProblem(it.RawToken); why != r {
+				return "", fmt.Errorf("[%s] skipped here (%s) but configparser reads the token %q", it.Name, r, it.RawToken)
+			}
+			rule = r
 			continue
 		}
 		pyItems = append(pyItems, it)

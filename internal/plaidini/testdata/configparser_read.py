@@ -22,6 +22,8 @@ def read(data):
     cp = configparser.ConfigParser()
     cp.read_file(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
     plaid = {k: cp.get("PLAID", k, fallback=None) for k in ("client_id", "secret", "environment")}
+    # As written, to tell why a credential is refused on the Go side.
+    plaid["raw_secret"] = cp.get("PLAID", "secret", raw=True, fallback=None)
     items, skipped = [], []
     for name in cp.sections():
         if name in ("PLAID", "plaid-sync"):
@@ -33,6 +35,7 @@ def read(data):
         items.append({
             "name": name,
             "access_token": token,
+            "raw_token": cp.get(name, "access_token", raw=True),
             "item_id": cp.get(name, "item_id", fallback=None),
             "disabled": cp.getboolean(name, "disabled", fallback=False),
         })
