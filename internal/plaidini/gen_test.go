@@ -75,7 +75,7 @@ func (g *iniGen) value(key string) string {
 		}
 	default:
 		v = pick(g, g.hex(14), "http://127.0.0.1:4580/a=b", "a: b = c", "caf\u00e9 \u00e9t\u00e9", "x\u00a0y",
-			"50%%", "%(ref)s", "%(env)s-x", "v ; not a comment", "tab\tinside", "\x0cform", "off", g.token())
+			"50%%", "%(ref)s", "%(env)s-x", "v ; not a comment", "tab\tinside", "\x0cform", "off", g.token(), "line\u2028sep", "nel\u0085x", "\u3000wide")
 	}
 	g.values = append(g.values, v)
 	return v
@@ -89,7 +89,8 @@ func (g *iniGen) key(section string) string {
 		return pick(g, "disabled", "ref", "env", "off", "item_id", "access_token")
 	}
 	return pick(g, "access_token", "access_token", "access_token", "Access_Token", "item_id", "item_id",
-		"disabled", "Disabled", "ref", "env", "off", "dbfile", "secret", "public_token", "note")
+		"disabled", "Disabled", "ref", "env", "off", "dbfile", "secret", "public_token", "note",
+		"Access Token", "a:b", "item_id\u00a0", "ITEM_ID")
 }
 
 func (g *iniGen) delim() string {
@@ -100,7 +101,7 @@ func (g *iniGen) indent() string {
 	if g.chance(0.85) {
 		return ""
 	}
-	return pick(g, " ", "  ", "\t", "    ", "\u00a0")
+	return pick(g, " ", "  ", "\t", "    ", "\u00a0", "\u3000", "\x1c", "\x0b", " \t")
 }
 
 // keyLine writes a key line, sometimes followed by continuation lines.

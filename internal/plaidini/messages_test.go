@@ -21,13 +21,12 @@ func leakedPart(msg, value string) string {
 		msg = strings.ReplaceAll(msg, kind, "\x00")
 		value = strings.ReplaceAll(value, kind, "\x00")
 	}
-	quoted := strconv.Quote(value)
-	for _, v := range []string{value, quoted[1 : len(quoted)-1]} {
-		runes := []rune(v)
-		for i := 0; i+leakWindow <= len(runes); i++ {
-			if w := string(runes[i : i+leakWindow]); strings.Contains(msg, w) {
-				return w
-			}
+	runes := []rune(value)
+	for i := 0; i+leakWindow <= len(runes); i++ {
+		w := string(runes[i : i+leakWindow])
+		quoted := strconv.Quote(w) // as %q would show it
+		if strings.Contains(msg, w) || strings.Contains(msg, quoted[1:len(quoted)-1]) {
+			return w
 		}
 	}
 	return ""
