@@ -7,8 +7,10 @@ disabled, skipping a section whose access_token is missing or empty.
 
 Input on stdin: a JSON list of base64-encoded files. Output on stdout: a
 JSON list with, for each file, either {"error": "<exception class>"} or
-{"plaid": {...}, "items": [...], "skipped": [...]}. One process reads them
-all, so the Go test starts Python once.
+{"plaid": {...}, "items": [...], "skipped": [...]}; the secret and each
+token are also given as written (raw_secret, raw_token), so the Go test can
+check why it refused one. One process reads them all, so the Go test starts
+Python once.
 """
 
 import base64
