@@ -6,7 +6,8 @@ from every other section (bar [plaid-sync]) access_token, item_id and
 disabled, skipping a section whose access_token is missing or empty.
 
 Input on stdin: a JSON list of base64-encoded files. Output on stdout: a
-JSON list with, for each file, either {"error": "<exception class>"} or
+JSON list with, for each file, either {"error": "<exception class>",
+"section": <the section it names, if any>} or
 {"plaid": {...}, "items": [...], "skipped": [...]}; the secret and each
 token are also given as written (raw_secret, raw_token), so the Go test can
 check why it refused one. One process reads them all, so the Go test starts
@@ -50,8 +51,8 @@ def main():
         try:
             out.append(read(base64.b64decode(encoded)))
         except (configparser.Error, ValueError) as e:  # UnicodeDecodeError is a ValueError
-            out.append({"error": type(e).__name__})
-    json.dump(out, sys.stdout)
+            out.append({"error": type(e).__name__, "section": getattr(e, "section", None)})
+    sys.stdout.write(json.dumps(out))  # dumps uses the C encoder; dump does not
 
 
 main()
