@@ -23,6 +23,7 @@ const (
 	statusIncomplete     = "SYNC_INCOMPLETE"
 	statusNetworkError   = "NETWORK_ERROR"
 	statusStateError     = "STATE_ERROR"
+	statusConfigError    = "CONFIG_ERROR"
 	statusUnexpectedHTTP = "UNEXPECTED_RESPONSE"
 )
 
@@ -319,6 +320,25 @@ func (p *Plaid) report(acc telegraf.Accumulator, r *ItemResult) {
 // updateCommand is the linktool command that repairs the item's login.
 func (p *Plaid) updateCommand(item string) string {
 	return fmt.Sprintf("%s -c %s --update %s", p.Linktool, shellQuote(p.AccountsFile), shellQuote(item))
+}
+
+// linkCommand is the linktool command that links a bank under a name.
+func linkCommand(linktool, accountsFile, item string) string {
+	return fmt.Sprintf("%s -c %s --link %s", linktool, shellQuote(accountsFile), shellQuote(item))
+}
+
+// reportSkipped writes a plaid_item point for each section of accounts_file
+// that is not synced, so that dashboards and alerts see it like a bank that
+// fails.
+func (p *Plaid) reportSkipped(acc telegraf.Accumulator) []ItemResult {
+	var results []ItemResult
+	for _, s := range p.accounts.settings.Skipped {
+		r := ItemResult{Name: s.Section, Status: statusConfigError, Err: errors.New(s.String()),
+			UpdateCommand: linkCommand(p.Linktool, p.AccountsFile, s.Section)}
+		acc.AddMetric(itemMetric(&r, p.now()))
+		results = append(results, r)
+	}
+	return results
 }
 
 // shellQuote quotes s for a POSIX shell when it needs quoting.

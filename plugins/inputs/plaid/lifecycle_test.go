@@ -302,3 +302,37 @@ func TestRenamedSectionDoesNotCountTwice(t *testing.T) {
 	}
 	requireMatchesTruth(t, view, gt, renamed.Name, items[1].Name)
 }
+
+// A section without a usable token is skipped with one warning and shows
+// as an item with CONFIG_ERROR; the other banks sync.
+func TestASectionWithoutATokenIsSkippedAndReported(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 5, Items: 1, HistoryDays: 10, TxPerDay: 3})
+	good := h.emu.Items()[0]
+	h.writeRaw(fmt.Sprintf("[PLAID]\nclient_id = %s\nsecret = %s\nenvironment = sandbox\nbase_url = %s\n\n[%s]\naccess_token = %s\n\n[Old Bank]\n# access_token = gone\nitem_id = x\n",
+		h.clientID(), h.secret(), h.url, good.Name, good.AccessToken))
+	log := &testutil.CaptureLogger{}
+	p := h.plugin(func(p *Plaid) { p.Log = log })
+	warnings := strings.Join(log.Warnings(), "\n")
+	require.Contains(t, warnings, h.ini+":10: item [Old Bank] has no access_token")
+	require.Contains(t, warnings, "linktool -c "+h.ini+" --link 'Old Bank'")
+
+	view := newInfluxView()
+	d := newDelivery()
+	metrics := d.gather(t, p)
+	view.add(metrics...)
+	requireMatchesTruth(t, view, h.emu.GroundTruth())
+	var skipped map[string]any
+	for _, m := range metrics {
+		if m.Name() == measurementItem && m.Tags()["item"] == "Old Bank" {
+			skipped = m.Fields()
+		}
+	}
+	require.NotNil(t, skipped, "no plaid_item for the skipped section")
+	require.Equal(t, "CONFIG_ERROR", skipped["status"])
+	require.Equal(t, "linktool -c "+h.ini+" --link 'Old Bank'", skipped["update_command"])
+	require.Len(t, p.Results(), 2)
+	require.True(t, p.Results()[1].Failed())
+	log.Clear()
+	d.gather(t, p)
+	require.Empty(t, log.Warnings(), "the warning comes once, when the file is read")
+}

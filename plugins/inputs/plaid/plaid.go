@@ -98,6 +98,7 @@ func (p *Plaid) Init() error {
 	if warning := accounts.permissionWarning(); warning != "" {
 		p.Log.Warn(warning)
 	}
+	accounts.warnSkipped(p.Log, p.Linktool)
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
@@ -198,7 +199,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	defer cancel()
 
 	tacc := p.tracker.attach(acc)
-	p.accounts.refresh(p.Log)
+	p.accounts.refresh(p.Log, p.Linktool)
 	items := p.accounts.enabledItems()
 
 	if !p.replayed {
@@ -215,7 +216,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 		acc.AddError(err)
 		return nil
 	}
-	p.results = p.gatherItems(ctx, api, tacc, items)
+	p.results = append(p.gatherItems(ctx, api, tacc, items), p.reportSkipped(acc)...)
 	p.settleDeliveries()
 	if err := p.ledger.Checkpoint(); err != nil {
 		p.Log.Warnf("state snapshot: %v; the state store itself is fine, and the next gather tries again", err)
