@@ -11,6 +11,7 @@ import (
 	"github.com/influxdata/telegraf/metric"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
 // Statuses of plaid_item that are not Plaid error codes.
@@ -267,7 +268,7 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	m.AddTag("item_id", cleanTag(r.ItemID))
 	errMsg := ""
 	if r.Err != nil {
-		errMsg = cleanText(r.Err.Error())
+		errMsg = cleanText(redact.Text(r.Err.Error()))
 	}
 	m.AddField("status", r.Status)
 	m.AddField("login_required", r.LoginRequired)
