@@ -97,6 +97,7 @@ type Server struct {
 	echoes []Echo   // used in turn, one per answered request
 	next   int
 	used   []Echo
+	tokens map[string]bool // every token seen in requests and answers
 }
 
 // New serves on a random loopback port in front of the emulator at
@@ -110,7 +111,14 @@ func New(upstream string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), upstream: httputil.NewSingleHostReverseProxy(target)}
+	s := &Server{URL: "http://" + ln.Addr().String(), upstream: httputil.NewSingleHostReverseProxy(target), tokens: map[string]bool{}}
+	s.upstream.ModifyResponse = func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		s.see(body)
+		return err
+	}
 	s.srv = &http.Server{Handler: s}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -127,6 +135,27 @@ func (s *Server) Answer(echoes []Echo, paths ...string) {
 	s.paths, s.echoes, s.next = paths, echoes, 0
 }
 
+func (s *Server) see(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range tokenRe.FindAll(data, -1) {
+		s.tokens[string(t)] = true
+	}
+}
+
+// Tokens returns every access, public and link token that went through the
+// server, either way.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.tokens))
+	for t := range s.tokens {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Used returns the echoes answered so far, in order.
 func (s *Server) Used() []Echo {
 	s.mu.Lock()
@@ -135,6 +164,9 @@ func (s *Server) Used() []Echo {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.see(body)
 	s.mu.Lock()
 	hostile := len(s.echoes) > 0 && (slices.Contains(s.paths, "*") || slices.Contains(s.paths, r.URL.Path))
 	var e Echo
@@ -148,7 +180,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.upstream.ServeHTTP(w, r)
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	text := e.apply(requestText(r, body), r.Header.Get("Plaid-Secret"))
 	switch e.Style {
 	case JSON400, JSON500:
