@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid/plaid-go/v42/plaid"
 	"github.com/stretchr/testify/require"
 )
