@@ -63,3 +63,29 @@ func TestHostilePlaidEchoesReachNoOutput(t *testing.T) {
 	t.Logf("%d hostile answers (%d distinct echoes) over %d runs at 4 log levels; %d state files checked",
 		len(h.Used()), len(echoes), runs, files)
 }
+
+// A mistyped credential line is reported by file and line, without its
+// value, whether the parser quotes the line or not.
+func TestMistypedCredentialLinesAreNotEchoed(t *testing.T) {
+	const (
+		secret = "8c2d0e6f4a1b3c5d7e9f0a2b4c6d8e"
+		token  = "access-production-8f3a1b2c-1111-4222-8333-444455556666"
+	)
+	for name, ini := range map[string]string{
+		"secret":       "[PLAID]\nclient_id = 5f0c1d2e3a4b5c6d7e8f9a0b\nsecret " + secret + "\nenvironment = production\n",
+		"access token": "[PLAID]\nclient_id = 5f0c1d2e3a4b5c6d7e8f9a0b\nsecret = " + secret + "\nenvironment = production\n\n[Bank]\naccess_token " + token + "\n",
+		"client id":    "[PLAID]\nclient_id: 5f0c1d2e3a4b5c6d7e8f9a0b x\n[broken\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			e := &env{dir: dir, ini: filepath.Join(dir, "plaid.ini"), conf: filepath.Join(dir, "plugin.conf")}
+			require.NoError(t, os.WriteFile(e.ini, []byte(ini), 0o600))
+			e.writeConf(t, "  log_level = \"debug\"\n")
+			stdout, stderr, code := runOnce(t, e)
+			require.Equal(t, 1, code, stderr)
+			require.Contains(t, stderr, "E! ")
+			require.Contains(t, stderr, "plaid.ini:", "the error names the file")
+			require.Empty(t, hostile.Leaks(stdout+stderr, secret, token, "5f0c1d2e3a4b5c6d7e8f9a0b"), stderr)
+		})
+	}
+}

@@ -1,7 +1,9 @@
 // Package redact removes secrets from text before it leaves the process:
 // Plaid's token shapes (access-, public- and link- tokens of any
-// environment) wherever they appear, and registered secrets (the Plaid
-// secret, the client id, tokens) even when they are only partly there.
+// environment) wherever they appear, the values written after a secret's
+// key ("secret = ...", "PLAID-SECRET: ...", {"client_id": "..."}), and
+// registered secrets (the Plaid secret, the client id, tokens) even when
+// they are only partly there.
 //
 // Text is compared after undoing what servers and proxies do to echoed
 // requests: ASCII case is ignored, and URL escapes (%2D, %252D), JSON
@@ -123,6 +125,7 @@ func (r *Redactor) String(s string) string {
 func (r *Redactor) spans(t text, spans []span) []span {
 	n := len(spans)
 	spans = tokenSpans(t.b, spans)
+	spans = keyedSpans(t.b, spans)
 	spans = r.secretSpans(t.b, spans)
 	if r != std {
 		spans = std.secretSpans(t.b, spans)

@@ -97,6 +97,31 @@ func TestTokenShapesAreFoundWithoutRegistration(t *testing.T) {
 		"ACCESS%2DPRODUCTION%2D8F3A1B2C → "+Text("ACCESS%2DPRODUCTION%2D8F3A1B2C"))
 }
 
+// The value after a secret's key is hidden even when nobody registered it:
+// a mistyped INI line, an echoed header, a JSON field, a query parameter.
+func TestValuesOfSecretKeysAreFoundWithoutRegistration(t *testing.T) {
+	cases := map[string]string{
+		"plaid.ini:3: \"secret " + secret + "\" is neither a 'key = value' line": "plaid.ini:3: \"secret 8c2d…\" is neither a 'key = value' line",
+		"Plaid-Secret: " + secret + "\nPlaid-Client-Id: " + clientID:             "Plaid-Secret: 8c2d…\nPlaid-Client-Id: 5f0c…",
+		`{"client_id":"` + clientID + `","secret":"` + secret + `"}`:             `{"client_id":"5f0c…","secret":"8c2d…"}`,
+		`{\"secret\":\"` + secret + `\"}`:                                        `{\"secret\":\"8c2d…\"}`,
+		"/item/get?client_id=" + clientID + "&x=1":                               "/item/get?client_id=5f0c…&x=1",
+		"SECRET%3D" + strings.ToUpper(secret):                                    "SECRET%3D8c2d…",
+		"access_token = " + accessToken:                                          "access_token = access-production-8f3a…",
+	}
+	for in, want := range cases {
+		require.Equal(t, want, New().String(in), "from %q", in)
+	}
+	for _, plain := range []string{
+		"secret: not set in plugin.conf nor in the [PLAID] section of plaid.ini",
+		"the Plaid secret and the client id are wrong",
+		"secrets_dir = /etc/telegraf/secrets-2024 and secret_key = ab12cd34ef56",
+		"client_id: interpolation",
+	} {
+		require.Equal(t, plain, New().String(plain))
+	}
+}
+
 func TestRedactedTextIsKept(t *testing.T) {
 	r := New(secret, accessToken, publicToken)
 	for _, in := range []string{
