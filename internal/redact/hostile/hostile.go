@@ -37,11 +37,12 @@ const (
 type Form string
 
 const (
-	AsSent      Form = "as sent"
-	UpperCased  Form = "upper-cased"
-	URLEncoded  Form = "URL-encoded"
-	JSONEscaped Form = "JSON-escaped"
-	HTMLEntity  Form = "HTML character references"
+	AsSent       Form = "as sent"
+	UpperCased   Form = "upper-cased"
+	URLEncoded   Form = "URL-encoded"
+	URLEveryByte Form = "URL-encoded, every byte"
+	JSONEscaped  Form = "JSON-escaped"
+	HTMLEntity   Form = "HTML character references"
 )
 
 // Cut is which part of the echo is kept.
@@ -67,7 +68,7 @@ func (e Echo) String() string { return fmt.Sprintf("%s, %s, %s", e.Style, e.Form
 
 var (
 	Styles = []Style{JSON400, JSON500, HTML400, HTML502}
-	Forms  = []Form{AsSent, UpperCased, URLEncoded, JSONEscaped, HTMLEntity}
+	Forms  = []Form{AsSent, UpperCased, URLEncoded, URLEveryByte, JSONEscaped, HTMLEntity}
 	Cuts   = []Cut{Whole, First200, InSecret, InToken, FromMidToken, FromMidSecret}
 )
 
@@ -255,6 +256,12 @@ func (e Echo) apply(text, secret string) string {
 		text = strings.ToUpper(text)
 	case URLEncoded:
 		text = strings.ReplaceAll(url.QueryEscape(text), "-", "%2D")
+	case URLEveryByte:
+		var b strings.Builder
+		for _, c := range []byte(text) {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+		text = b.String()
 	case JSONEscaped:
 		var b bytes.Buffer
 		for _, c := range []byte(text) {
