@@ -96,7 +96,7 @@ Examples:
   linktool -c plaid.ini --link 'Test Chase' --hosted
   linktool -c plaid.ini --update 'Test Chase'
   linktool -c plaid.ini --exchange 'Test Chase'        (then paste the token)
-  LINKTOOL_PUBLIC_TOKEN=... linktool -c plaid.ini --exchange 'Test Chase'
+  linktool -c plaid.ini --exchange 'Test Chase' < public-token.txt
   linktool -c plaid.ini --remove 'Test Chase'
   linktool -c plaid.ini --status
   linktool -c plaid.ini --sandbox-link 'Sandbox Bank' --username user_transactions_dynamic
