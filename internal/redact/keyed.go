@@ -4,10 +4,15 @@ import "bytes"
 
 // Keys whose values are secrets wherever they are written: INI lines (even
 // mistyped, "secret 8c2d..."), JSON fields, query parameters and the
-// PLAID-SECRET and PLAID-CLIENT-ID headers.
-var secretKeys = [][]byte{
-	[]byte("secret"), []byte("client_id"), []byte("client-id"),
-	[]byte("access_token"), []byte("public_token"), []byte("link_token"),
+// PLAID-SECRET and PLAID-CLIENT-ID headers. Each is found by its anchor,
+// one search per anchor, then checked whole around it.
+var secretKeys = []struct {
+	anchor        string
+	before, after []string // what may precede or must follow the anchor
+}{
+	{anchor: "secret", after: []string{""}},
+	{anchor: "client", after: []string{"_id", "-id"}},
+	{anchor: "_token", before: []string{"access", "public", "link"}, after: []string{""}},
 }
 
 // minKeyedValue is the shortest value after such a key that is taken for a
@@ -20,18 +25,26 @@ const minKeyedValue = 8
 // backslashes of escaped quotes).
 func keyedSpans(b []byte, spans []span) []span {
 	for _, key := range secretKeys {
+		anchor := []byte(key.anchor)
 		for from := 0; ; {
-			i := bytes.Index(b[from:], key)
+			i := bytes.Index(b[from:], anchor)
 			if i < 0 {
 				break
 			}
 			i += from
-			from = i + len(key)
-			j := from
-			for j < len(b) && j-from < 6 && isKeySeparator(b[j]) {
+			from = i + len(anchor)
+			if len(key.before) > 0 && !anyBefore(b[:i], key.before) {
+				continue
+			}
+			keyEnd, ok := afterKey(b, from, key.after)
+			if !ok {
+				continue
+			}
+			j := keyEnd
+			for j < len(b) && j-keyEnd < 6 && isKeySeparator(b[j]) {
 				j++
 			}
-			if j == from {
+			if j == keyEnd {
 				continue // "secrets", "secret_key": another word
 			}
 			end, digit := j, false
@@ -50,6 +63,25 @@ func keyedSpans(b []byte, spans []span) []span {
 		}
 	}
 	return spans
+}
+
+func anyBefore(b []byte, words []string) bool {
+	for _, w := range words {
+		if bytes.HasSuffix(b, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// afterKey returns where the key ends when one of suffixes follows at i.
+func afterKey(b []byte, i int, suffixes []string) (int, bool) {
+	for _, s := range suffixes {
+		if bytes.HasPrefix(b[i:], []byte(s)) {
+			return i + len(s), true
+		}
+	}
+	return 0, false
 }
 
 func isKeySeparator(c byte) bool {
