@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
 // Health is what /item/get last said about an item's health.
@@ -266,7 +267,7 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	m.AddTag("item_id", cleanTag(r.ItemID))
 	errMsg := ""
 	if r.Err != nil {
-		errMsg = cleanText(r.Err.Error())
+		errMsg = cleanText(redact.Text(r.Err.Error()))
 	}
 	m.AddField("status", r.Status)
 	m.AddField("login_required", r.LoginRequired)
