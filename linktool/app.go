@@ -114,6 +114,9 @@ func (a *app) loadConfig() error {
 		a.settingsErr = err
 	}
 	a.settings = st
+	for _, s := range st.Skipped {
+		fmt.Fprintf(a.stderr, "Warning: %s; to link it again: %s\n", s, a.command("--link", s.Section))
+	}
 	a.secrets.Add(st.ClientID, st.Secret)
 	for _, it := range st.Items {
 		a.secrets.Add(it.AccessToken)
@@ -163,11 +166,22 @@ func (a *app) checkNewName(name string) error {
 			return usagef("%q is reserved for linktool's own settings; choose another name", name)
 		}
 	}
-	if a.file.Has(name) {
+	if a.file.Has(name) && !a.skipped(name) {
 		return usagef("%s already has a section [%s] (line %d); choose another name, or repair it with: %s",
 			a.opts.config, name, a.file.SectionLine(name), a.command("--update", name))
 	}
 	return nil
+}
+
+// skipped reports whether [name] is an item section without a usable
+// access_token: linking fills it in.
+func (a *app) skipped(name string) bool {
+	for _, s := range a.settings.Skipped {
+		if s.Section == name {
+			return true
+		}
+	}
+	return false
 }
 
 // existingItem returns the configured item called name, or an error that

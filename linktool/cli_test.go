@@ -296,6 +296,19 @@ func TestStatusReportsBrokenSections(t *testing.T) {
 	res := runTool(t, "-c", path, "--status")
 	require.Equal(t, exitFailed, res.code)
 	require.Contains(t, res.stderr, "item [Half Linked] has no access_token")
+	hint := "linktool -c " + path + " --link 'Half Linked'"
+	require.Contains(t, res.stderr, hint)
+
+	// The hint leads somewhere: linking fills the section in place.
+	res = runTool(t, "-c", path, "--sandbox-link", "Half Linked")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(data), "[Half Linked]"))
+	require.Contains(t, string(data), "disabled = no")
+	res = runTool(t, "-c", path, "--status")
+	require.NotContains(t, res.stderr, "Half Linked")
+	require.Contains(t, res.stdout, "Half Linked")
 }
 
 // hostedLinkToken finds the link token behind a Hosted Link URL, as the

@@ -34,6 +34,10 @@ func (a *app) finishLink(ctx context.Context, name, publicToken string) int {
 func (a *app) saveItem(name, accessToken string) int {
 	fmt.Fprintln(a.stdout, "Saving new link to configuration file")
 	_, err := a.rewrite(func(f *plaidini.File) error {
+		if f.Has(name) {
+			// A section left without a usable token: link it in place.
+			return f.SetKey(name, "access_token", accessToken)
+		}
 		return f.AddSection(name, [][2]string{{"access_token", accessToken}})
 	})
 	if err != nil {

@@ -40,16 +40,13 @@ func (a *app) rewrite(edit func(*plaidini.File) error) (string, error) {
 	return backup, nil
 }
 
-// restoreMode sets the rewritten file's mode from the one it had: kept when
-// it grants nothing to others (0600, 0640, 0400), others' access removed
-// otherwise, and said so.
+// restoreMode says when the rewrite took access away from other users:
+// plaidini.Update keeps the file's mode when it grants nothing to others
+// (0600, 0640), and removes the others' bits otherwise.
 func (a *app) restoreMode(target string, before fs.FileMode) {
-	want := before &^ othersBits
-	if want != 0o600 { // the mode plaidini.Update writes
-		if err := os.Chmod(target, want); err != nil {
-			fmt.Fprintf(a.stderr, "Warning: could not give %s its mode %04o back (it is now 0600): %v\n", a.opts.config, want, err)
-			return
-		}
+	want := plaidini.KeptMode(before)
+	if info, err := os.Stat(target); err == nil && info.Mode().Perm() != want {
+		fmt.Fprintf(a.stderr, "Warning: %s has mode %04o after the rewrite, not %04o\n", a.opts.config, info.Mode().Perm(), want)
 	}
 	if before != want {
 		fmt.Fprintf(a.stdout, "%s had mode %04o, readable or writable by every user; it now has mode %04o.\n", a.opts.config, before, want)

@@ -263,11 +263,11 @@ func TestInsecurePermissions(t *testing.T) {
 	for _, tc := range []struct {
 		mode     os.FileMode
 		insecure bool
-	}{{0o600, false}, {0o400, false}, {0o640, true}, {0o604, true}, {0o620, true}, {0o644, true}} {
+	}{{0o600, false}, {0o400, false}, {0o640, false}, {0o660, false}, {0o604, true}, {0o602, true}, {0o644, true}} {
 		require.NoError(t, os.Chmod(path, tc.mode))
 		msg := InsecurePermissions(path)
 		if tc.insecure {
-			require.Contains(t, msg, "chmod 600 "+path, "mode %o", tc.mode)
+			require.Contains(t, msg, "chmod o-rwx "+path, "mode %o", tc.mode)
 		} else {
 			require.Empty(t, msg, "mode %o", tc.mode)
 		}
