@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,14 +16,17 @@ import (
 )
 
 // killAtWriteScript runs plaid-sync as Telegraf would, except when the plan
-// file (its first argument) names a position: then that one process runs
-// under strace, which kills it with SIGKILL on entry to its Nth write(2) to
-// stdout, before that write has moved a byte. So the process dies exactly
-// between two of its stdout writes, with everything before them in the pipe
-// and nothing after. Each start takes one position off the plan; once it is
-// empty plaid-sync runs untraced. -P selects writes to the pipe Telegraf
-// reads (stderr writes and the Go runtime's own do not count); strace's
-// --seccomp-bpf is not used because with it the injection did not fire.
+// file (its first argument) names a position N: then that one process runs
+// under strace, which kills it with SIGKILL on entry to a write(2) to stdout,
+// before that write has moved a byte. So the process dies exactly between
+// two of its stdout writes, with everything before them in the pipe and
+// nothing after. strace counts writes per thread, and Go moves goroutines
+// among threads, so the kill falls on the Nth write of the first thread to
+// make N of them: N or more writes of the process. Each start takes one
+// position off the plan; once it is empty plaid-sync runs untraced. -P
+// selects writes to the pipe Telegraf reads (stderr writes and the Go
+// runtime's own do not count); strace's --seccomp-bpf is not used because
+// with it the injection did not fire.
 const killAtWriteScript = `#!/bin/sh
 plan="$1"; shift
 n=$(head -n 1 "$plan" 2>/dev/null)
@@ -45,6 +49,9 @@ type killPlan struct {
 // returns the plan it reads.
 func withKillPlan(t *testing.T, opts *pipelineOptions) *killPlan {
 	t.Helper()
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Fatalf("strace is missing: run make setup (%v)", err)
+	}
 	dir := t.TempDir()
 	script := filepath.Join(dir, "kill-at-write.sh")
 	writeFile(t, script, killAtWriteScript, 0o755)
@@ -195,7 +202,7 @@ func (p *pipeline) lostAndDoubled(gt plaidemu.GroundTruth) (lost, doubled int64)
 	return lost, doubled
 }
 
-// The positions, in stdout writes of one plaid-sync process, at which the
+// The positions, in stdout writes of one plaid-sync thread, at which the
 // backfill's processes are killed: large ones first, so that each process
 // gets well into the history before it dies, then small ones, which land in
 // what a new process writes first (the undelivered groups and the replay).
@@ -204,7 +211,7 @@ var backfillKillPositions = []int{300, 250, 200, 180, 160, 140, 120, 110, 100, 9
 // The positions for the days of changes: a new process writes the changes
 // it did not deliver, then the 30-day replay, which holds the day's
 // postings, corrections and removals.
-var dailyKillPositions = []int{1, 2, 4, 6, 9, 14, 19, 26, 33, 41, 50, 62}
+var dailyKillPositions = []int{1, 2, 4, 6, 9, 12, 15, 18, 22, 26, 31, 36}
 
 // plaid-sync is killed with SIGKILL between two of its stdout writes, at 32
 // positions across a backfill and two days of changes. No line may reach
