@@ -140,7 +140,7 @@ type SyncProcess struct {
 // StartSync starts bin (plaid-sync) on the workspace's plugin.conf.
 func StartSync(bin string, ws *Workspace, extraArgs ...string) (*SyncProcess, error) {
 	ctx, cancel := context.WithTimeout(rootContext, processDeadline)
-	args := append([]string{"-config", ws.ConfigFile, "-poll_interval_disabled"}, extraArgs...)
+	args := append([]string{"-config", ws.ConfigFile, "-poll_interval_disabled", "-gather_at_start=false"}, extraArgs...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = ws.Dir
 	dieWithParent(cmd)

@@ -30,6 +30,8 @@ type pipelineOptions struct {
 	emulator plaidemu.Config
 	// Plugin intervals; empty takes the defaults below.
 	replayInterval, replayWindow, timeout string
+	// interval is execd's interval; empty means 1s.
+	interval string
 	// wrap, when set, runs plaid-sync through another command (the broken
 	// plugin); it receives the real command line.
 	wrap func(command []string) []string
@@ -91,7 +93,7 @@ func newPipeline(t *testing.T, opts pipelineOptions) *pipeline {
 		plaidSync:     tl.plaidSync,
 		pluginConf:    pluginPath,
 		influxURL:     p.influx.url(),
-		interval:      "1s",
+		interval:      orDefault(opts.interval, "1s"),
 		restartDelay:  "1s",
 		flushInterval: "1s",
 

@@ -13,9 +13,16 @@ import (
 )
 
 // runExecd serves Telegraf's execd input with signal = "STDIN": one gather
-// per newline on stdin (newlines arriving during a gather ask for one more),
-// and one per -poll_interval when given. Stdin closing, SIGINT or SIGTERM cut
-// a gather in progress short, and what it committed is written out first.
+// as soon as it starts, one per newline on stdin (newlines arriving during a
+// gather ask for one more), one per -poll_interval when given, and a few
+// more within minutes while a newly linked item answers NOT_READY. Stdin
+// closing, SIGINT or SIGTERM cut a gather in progress short, and what it
+// committed is written out first.
+//
+// The gather at start is what makes a first install or a restart show data
+// at once: Telegraf writes its first newline only at the next interval, up
+// to 30 minutes later with the shipped configuration. It also writes out the
+// points a killed process left undelivered and the replay window.
 //
 // Telegraf's shim would do the same with one write system call per metric;
 // here a tracked group of points reaches stdout in writes of whole lines, each
@@ -62,19 +69,29 @@ func runExecd(p *plaid.Plaid, o options, stdin io.Reader, stdout io.Writer) int 
 	}
 
 	defer p.Stop()
+	var retry <-chan time.Time
+	first := o.gatherAtStart
 	for {
-		select {
-		case <-stop:
-			return 0
-		case <-requests:
-		case <-poll:
+		if !first {
+			select {
+			case <-stop:
+				return 0
+			case <-requests:
+			case <-poll:
+			case <-retry:
+			}
 		}
+		first = false
 		if err := p.Gather(acc); err != nil {
 			p.Log.Errorf("%v", err)
 		}
 		if err := acc.flush(); err != nil {
 			p.Log.Errorf("writing to stdout: %v", err)
 			return 1
+		}
+		retry = nil
+		if wait := p.RetryAfter(); wait > 0 {
+			retry = time.After(wait)
 		}
 	}
 }

@@ -32,6 +32,7 @@ type options struct {
 	configPath           string
 	pollInterval         time.Duration
 	pollIntervalDisabled bool
+	gatherAtStart        bool
 	once                 bool
 	demo                 bool
 	version              bool
@@ -50,6 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.configPath, "config", "", "the plugin's config file (plugin.conf)")
 	fs.DurationVar(&o.pollInterval, "poll_interval", 0, "also gather on this interval; by default the plugin gathers only when Telegraf writes a newline to stdin")
 	fs.BoolVar(&o.pollIntervalDisabled, "poll_interval_disabled", false, "gather only on newlines from stdin (the default; for signal = \"STDIN\")")
+	fs.BoolVar(&o.gatherAtStart, "gather_at_start", true, "gather as soon as the process starts, before the first newline (false: wait for Telegraf's first newline)")
 	fs.BoolVar(&o.once, "once", false, "gather once: line protocol to stdout, a summary to stderr; exit status 1 when an item failed")
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in Plaid emulator with sandbox items, no keys needed")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")

@@ -5,10 +5,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -35,7 +38,17 @@ const (
 	// storeLockTimeout is how long Init waits for another process to release
 	// the state store before saying it is in use.
 	storeLockTimeout = 2 * time.Second
+	// updateNotReady is the transactions_update_status of an item whose
+	// history Plaid is still preparing, as just after it was linked.
+	updateNotReady = "NOT_READY"
 )
+
+// notReadyBackoff is how soon plaid-sync gathers again, one step after the
+// other, while an item answers NOT_READY: Plaid usually has the first
+// transactions of a new link within a minute, and the regular interval
+// (30 minutes, say) would leave the new bank empty for that long. Past the
+// last step the regular interval carries on.
+var notReadyBackoff = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute}
 
 // Plaid syncs every linked Plaid item: transactions through
 // /transactions/sync, balances and item health.
@@ -60,6 +73,12 @@ type Plaid struct {
 
 	Log telegraf.Logger `toml:"-"`
 
+	// GiveUpUnreachable makes a gather give up on a call at once when Plaid
+	// cannot be reached at all (connection refused, no such host), instead
+	// of retrying within the gather's timeout: for a gather run by hand
+	// (plaid-sync -once), where minutes of retries only hide the cause.
+	GiveUpUnreachable bool `toml:"-"`
+
 	// Transport replaces the HTTP transport to Plaid (tests); nil in use.
 	Transport http.RoundTripper `toml:"-"`
 
@@ -80,6 +99,9 @@ type Plaid struct {
 	replayed   bool
 	results    []ItemResult
 	now        func() time.Time
+
+	notReadyStep int           // steps of notReadyBackoff taken in a row
+	retryAfter   time.Duration // see RetryAfter
 }
 
 func (*Plaid) SampleConfig() string {
@@ -112,6 +134,9 @@ func (p *Plaid) Init() error {
 	p.ledger = l
 	p.reportRecovery(&recovery)
 	p.retry = defaultRetryPolicy
+	if p.GiveUpUnreachable {
+		p.retry.GiveUp = unreachable
+	}
 	if p.pageSize == 0 {
 		p.pageSize = syncPageSize
 	}
@@ -217,6 +242,10 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	p.results = append(p.gatherItems(ctx, api, tacc, items), p.reportSkipped(acc)...)
+	if len(p.results) == 0 {
+		p.Log.Warnf("no bank is linked in %s: link one with: %s", p.AccountsFile, linkCommand(p.Linktool, p.AccountsFile, "My Bank"))
+	}
+	p.retryAfter = p.nextNotReadyRetry()
 	p.settleDeliveries()
 	if err := p.ledger.Checkpoint(); err != nil {
 		p.Log.Warnf("state snapshot: %v; the state store itself is fine, and the next gather tries again", err)
@@ -241,6 +270,43 @@ func (p *Plaid) gatherItems(ctx context.Context, api *api, acc telegraf.Tracking
 	}
 	wg.Wait()
 	return results
+}
+
+// unreachable reports a call that found no Plaid to talk to: the name does
+// not resolve or nothing listens at the address. Retrying that for minutes
+// helps a long-running process ride out a network change, not a user who
+// waits at a terminal.
+func unreachable(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return !dnsErr.IsTimeout
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// RetryAfter says how soon the next gather should come because an item
+// answered NOT_READY in the last one; zero when none did, or when the
+// back-off is used up and the regular interval takes over.
+func (p *Plaid) RetryAfter() time.Duration { return p.retryAfter }
+
+func (p *Plaid) nextNotReadyRetry() time.Duration {
+	var waiting []string
+	for i := range p.results {
+		if r := &p.results[i]; r.UpdateStatus == updateNotReady && !r.Failed() {
+			waiting = append(waiting, r.Name)
+		}
+	}
+	if len(waiting) == 0 {
+		p.notReadyStep = 0
+		return 0
+	}
+	if p.notReadyStep >= len(notReadyBackoff) {
+		return 0
+	}
+	wait := notReadyBackoff[p.notReadyStep]
+	p.notReadyStep++
+	p.Log.Infof("Plaid is still preparing the history of %s (NOT_READY): gathering again in %s", strings.Join(waiting, ", "), wait)
+	return wait
 }
 
 // Results returns what the last gather did per item, in accounts_file order.

@@ -16,6 +16,8 @@ type retryPolicy struct {
 	Initial     time.Duration
 	Max         time.Duration
 	MaxAttempts int
+	// GiveUp, when set, ends the retries early for the failures it names.
+	GiveUp func(error) bool
 }
 
 var defaultRetryPolicy = retryPolicy{Initial: time.Second, Max: 30 * time.Second, MaxAttempts: 8}
@@ -34,7 +36,7 @@ func (rp retryPolicy) do(ctx context.Context, call func(context.Context) error, 
 			return nil
 		}
 		pe, ok := plaidapi.AsError(err)
-		if !ok || !pe.Retryable() || ctx.Err() != nil || attempt >= rp.MaxAttempts {
+		if !ok || !pe.Retryable() || ctx.Err() != nil || attempt >= rp.MaxAttempts || rp.GiveUp != nil && rp.GiveUp(err) {
 			return err
 		}
 		wait := delay/2 + rand.N(delay/2+1)
