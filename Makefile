@@ -4,13 +4,18 @@
 GO ?= go
 BIN := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+# VERSION is what -version prints first: the nearest tag, commits since, the
+# commit, and "-dirty" for uncommitted changes. (The Go toolchain also records
+# the commit itself, but not in a git worktree, nor with -buildvcs=false.)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: all build test unit e2e bench demo emulator lint setup clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/plaid-sync ./cmd/plaid-emulator ./linktool
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/plaid-sync ./cmd/plaid-emulator ./linktool
 
 ## setup installs influxdb and chromium (Debian packages) and builds Telegraf.
 setup:

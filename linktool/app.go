@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/buildinfo"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidini"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
@@ -53,6 +54,10 @@ func usagef(format string, args ...any) error {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	secrets := redact.New()
 	a := &app{stdout: secrets.Writer(stdout), stderr: secrets.Writer(stderr), rawStderr: stderr, secrets: secrets, now: time.Now}
+	if wantsVersion(args) {
+		fmt.Fprintln(a.stdout, buildinfo.Line("linktool", version))
+		return exitOK
+	}
 	opts, err := parseOptions(args)
 	if errors.Is(err, flag.ErrHelp) || err == nil && opts.help {
 		fmt.Fprint(a.stdout, usageText)

@@ -10,6 +10,23 @@ import (
 	"syscall"
 )
 
+// version is set at build time with -ldflags "-X main.version=..."; without
+// it -version shows what the Go toolchain recorded (module version, commit).
+var version string
+
+// wantsVersion reports -version or --version before any "--".
+func wantsVersion(args []string) bool {
+	for _, arg := range args {
+		switch arg {
+		case "--":
+			return false
+		case "-version", "--version":
+			return true
+		}
+	}
+	return false
+}
+
 // Exit codes, documented in -h and the README.
 const (
 	exitOK          = 0

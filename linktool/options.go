@@ -89,6 +89,7 @@ Options:
   --institution ID     With --sandbox-link: institution (default ins_109508).
   --username USER      With --sandbox-link: sandbox username (default user_good).
   -h, --help           This help.
+  --version            The version, commit and Go version of this build.
   Flags take one or two dashes.
 
 Examples:

@@ -15,8 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/buildinfo"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
 )
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,7 +49,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	today := fs.String("today", "", "emulated current date, YYYY-MM-DD (default: today, UTC)")
 	notReady := fs.Int("not-ready-syncs", 1, "/transactions/sync calls answered NOT_READY for newly linked items")
 	verbose := fs.Bool("v", false, "log every request to stderr (never secrets or tokens)")
+	showVersion := fs.Bool("version", false, "print the version of this build and exit")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *showVersion {
+		_, err := fmt.Fprintln(stdout, buildinfo.Line("plaid-emulator", version))
 		return err
 	}
 	if fs.NArg() > 0 {
