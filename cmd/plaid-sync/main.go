@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/buildinfo"
 	"github.com/plaid-sync/telegraf-plaid/internal/execdlog"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..." (the
+// Makefile does); without it -version shows the module version and commit
+// that the Go toolchain records.
+var version string
 
 const usage = `plaid-sync syncs bank transactions, balances and item health from Plaid
 and writes them as InfluxDB line protocol, for Telegraf's execd input.
@@ -24,6 +28,11 @@ Usage:
   plaid-sync -config plugin.conf [-poll_interval_disabled]   under Telegraf (signal = "STDIN")
   plaid-sync -config plugin.conf -once                        one sync, then exit
   plaid-sync -demo [-poll_interval 5s]                        try it with no Plaid keys
+
+Exit status: 0 done (with -once: every bank synced); 1 a bank or Plaid
+failed, or no bank is linked (-once); 2 a wrong flag or configuration;
+130 interrupted (SIGINT, SIGTERM). Under Telegraf plaid-sync runs until
+its stdin closes and then exits 0.
 
 Flags:
 `
@@ -47,22 +56,24 @@ func main() {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("plaid-sync", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // run reports a parse error once, with an example
 	fs.StringVar(&o.configPath, "config", "", "the plugin's config file (plugin.conf)")
 	fs.DurationVar(&o.pollInterval, "poll_interval", 0, "also gather on this interval; by default the plugin gathers only when Telegraf writes a newline to stdin")
 	fs.BoolVar(&o.pollIntervalDisabled, "poll_interval_disabled", false, "gather only on newlines from stdin (the default; for signal = \"STDIN\")")
 	fs.BoolVar(&o.gatherAtStart, "gather_at_start", true, "gather as soon as the process starts, before the first newline (false: wait for Telegraf's first newline)")
 	fs.BoolVar(&o.once, "once", false, "gather once: line protocol to stdout, a summary to stderr; exit status 1 when an item failed")
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in Plaid emulator with sandbox items, no keys needed")
-	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version of this build, and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file on exit")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return o, err
+		}
+		return o, withExample(err)
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -76,23 +87,53 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// logErrors logs each of several joined errors on its own line: Telegraf
+// shows a stderr line without a level prefix as an unrelated error.
+func logErrors(log *execdlog.Logger, prefix string, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if strings.TrimSpace(line) != "" {
+			log.Errorf("%s%s", prefix, line)
+		}
+	}
+}
+
+// flagExamples are values that each flag taking one accepts.
+var flagExamples = map[string]string{
+	"config":        "-config /etc/telegraf/plaid-plugin.conf",
+	"poll_interval": "-poll_interval 30s",
+	"cpuprofile":    "-cpuprofile cpu.prof",
+	"memprofile":    "-memprofile mem.prof",
+}
+
+// withExample adds to a flag error an example of a value the flag takes.
+func withExample(err error) error {
+	msg := err.Error()
+	for name, example := range flagExamples {
+		if strings.Contains(msg, "flag -"+name+":") || strings.HasSuffix(msg, "flag needs an argument: -"+name) {
+			return fmt.Errorf("%s (e.g. %s)", msg, example)
+		}
+	}
+	return err
+}
+
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
+		return exitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "E! %v\n", err)
-		return 2
+		fmt.Fprintln(stderr, "I! run plaid-sync -h for the flags")
+		return exitUsage
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "plaid-sync %s\n", version)
-		return 0
+		fmt.Fprintln(stdout, buildinfo.Line("plaid-sync", version))
+		return exitOK
 	}
 	stopProfiles, err := startProfiles(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "E! %v\n", err)
-		return 2
+		return exitUsage
 	}
 	defer stopProfiles(stderr)
 	if o.demo {
@@ -102,21 +143,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := execdlog.New(stderr, execdlog.LevelInfo)
 	p, logLevel, err := loadConfig(o.configPath)
 	if err != nil {
-		log.Errorf("%v", err)
-		return 1
+		logErrors(log, "", err)
+		return exitUsage
 	}
 	if logLevel != "" {
 		level, err := execdlog.ParseLevel(logLevel)
 		if err != nil {
 			log.Errorf("%s: log_level: %v", o.configPath, err)
-			return 1
+			return exitUsage
 		}
 		log.SetLevel(level)
 	}
 	p.Log = log
+	if o.once {
+		p.GiveUpUnreachable = true
+		log.Infof("read %s: accounts in %s, state in %s", o.configPath, p.AccountsFile, p.StateDir)
+	}
 	if err := p.Init(); err != nil {
-		log.Errorf("%s: %v", o.configPath, err)
-		return 1
+		logErrors(log, o.configPath+": ", err)
+		return exitUsage
 	}
 	if o.once {
 		return gatherOnce(p, stdout, stderr)

@@ -309,6 +309,23 @@ func (p *Plaid) nextNotReadyRetry() time.Duration {
 	return wait
 }
 
+// Items names the banks (Plaid items) of accounts_file that a gather syncs,
+// and PlaidURL is where it calls Plaid: for progress lines at start-up.
+func (p *Plaid) Items() []string {
+	var names []string
+	for _, it := range p.accounts.enabledItems() {
+		names = append(names, it.Name)
+	}
+	return names
+}
+
+// PlaidURL is the Plaid API address in use.
+func (p *Plaid) PlaidURL() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.apiOptionsInUse.BaseURL
+}
+
 // Results returns what the last gather did per item, in accounts_file order.
 func (p *Plaid) Results() []ItemResult {
 	return slices.Clone(p.results)
