@@ -104,6 +104,7 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 	fmt.Fprintf(w, "\nFinished syncing %d %s (Plaid items) with %d %s\n\n",
 		len(results), plural(len(results), "bank", "banks"), accounts, plural(accounts, "account", "accounts"))
 	var credentialErr *plaid.ItemResult
+	refused := 0
 	for i := range results {
 		r := &results[i]
 		fmt.Fprintf(w, "%-*s : %d new transactions (%d pending), %d removed (tombstones) over %d %s\n",
@@ -119,6 +120,7 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 			if credentialErr == nil {
 				credentialErr = r
 			}
+			refused++
 			continue
 		}
 		if word, ok := statusWords[r.Status]; ok {
@@ -141,7 +143,8 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 		}
 	}
 	if credentialErr != nil {
-		fmt.Fprintf(w, "\n*** Plaid refused the client_id and secret (%s), so no bank could be synced: check them in the [PLAID] section or plugin.conf ***\n", credentialErr.Status)
+		fmt.Fprintf(w, "\n*** Plaid refused the client_id and secret (%s) for %d of %d %s: check them in the [PLAID] section of the accounts file, or in plugin.conf ***\n",
+			credentialErr.Status, refused, len(results), plural(len(results), "bank", "banks"))
 		if credentialErr.Err != nil {
 			for _, line := range wrap(redact.Text(credentialErr.Err.Error()), 72) {
 				fmt.Fprintf(w, "    %s\n", line)

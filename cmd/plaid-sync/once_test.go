@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
+	"github.com/plaid-sync/telegraf-plaid/plugins/inputs/plaid"
 )
 
 func TestOnceSaysWhatItDoes(t *testing.T) {
@@ -150,4 +152,25 @@ func TestExitCodes(t *testing.T) {
 		require.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), stderr.String())
 		require.Contains(t, stderr.String(), "I! interrupted")
 	})
+}
+
+func TestSummaryWording(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	diskFull := fmt.Errorf("ledger: writing the journal: %w", syscall.ENOSPC)
+	keys := errors.New("INVALID_API_KEYS: invalid client_id or secret provided (HTTP 400)")
+	var b strings.Builder
+	writeSummary(&b, []plaid.ItemResult{
+		{Name: "Chase", Status: "STATE_ERROR", Err: diskFull, Accounts: 2},
+		{Name: "Amex", Status: "INVALID_API_KEYS", Err: keys, Accounts: 1},
+		{Name: "Wells", Status: "INVALID_API_KEYS", Err: keys, Accounts: 1},
+		{Name: "Citi", Status: "ok", Added: 5, Pending: 1, Removed: 2, Accounts: 1},
+	}, now)
+	got := b.String()
+	t.Logf("\n%s", got)
+	require.Contains(t, got, "Finished syncing 4 banks (Plaid items) with 5 accounts\n")
+	require.Contains(t, got, "      : *** state store error ***\n      : ledger: writing the journal: no space left on device\n")
+	require.NotContains(t, got, "Plaid error: STATE_ERROR")
+	require.Equal(t, 1, strings.Count(got, "invalid client_id or secret provided"), "Plaid's answer about the keys, once")
+	require.Contains(t, got, "*** Plaid refused the client_id and secret (INVALID_API_KEYS) for 2 of 4 banks:")
+	require.Contains(t, got, "Citi  : 5 new transactions (1 pending), 2 removed (tombstones) over 1 account\n")
 }
