@@ -73,6 +73,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(a.stderr, "linktool: %v\n", err)
 		return exitUsage
 	}
+	if opts.action != actionStatus {
+		// Before Plaid is asked for anything: a link made and then not
+		// saved costs the user a second trip through Plaid Link.
+		if err := plaidini.CheckWritable(opts.config); err != nil {
+			fmt.Fprintf(a.stderr, "linktool: %v\n", err)
+			return exitUsage
+		}
+	}
 	if opts.action == actionExchange {
 		if err := a.readPublicToken(stdin); err != nil {
 			return a.fail(err)

@@ -160,9 +160,13 @@ func TestExchangeFailurePrintsRecoveryCommand(t *testing.T) {
 
 func TestSaveFailurePrintsAccessToken(t *testing.T) {
 	emu, url := startEmulator(t, -1)
+	// The directory becomes read-only after linktool checked it could
+	// write there, as when the disk fills up during the link.
 	var original string
-	dir := readOnlyDir(t, func(dir string) { _, original = writeINI(t, dir, url) })
+	dir, makeReadOnly := laterReadOnlyDir(t, func(dir string) { _, original = writeINI(t, dir, url) })
 	path := filepath.Join(dir, "plaid.ini")
+	beforeRewrite = func(string) { makeReadOnly() }
+	t.Cleanup(func() { beforeRewrite = nil })
 
 	res := runTool(t, "-c", path, "--sandbox-link", "Lost Bank")
 	require.Equal(t, exitFailed, res.code)

@@ -19,6 +19,9 @@ import (
 // group may (the telegraf group reads it, mode 0640), other users never.
 const othersBits = 0o007
 
+// beforeRewrite, when set (tests), runs just before each rewrite.
+var beforeRewrite func(path string)
+
 // rewrite changes the configuration through plaidini.Update, reports it,
 // then gives the file back the mode it had, tightened only where it let
 // every user in.
@@ -30,6 +33,9 @@ func (a *app) rewrite(edit func(*plaidini.File) error) (string, error) {
 	var mode fs.FileMode = 0o600
 	if info, err := os.Stat(target); err == nil {
 		mode = info.Mode().Perm()
+	}
+	if beforeRewrite != nil {
+		beforeRewrite(target)
 	}
 	backup, err := plaidini.Update(a.opts.config, a.now(), edit)
 	if err != nil {
@@ -80,7 +86,7 @@ func (a *app) removeStaleTemps() {
 	if err != nil {
 		return
 	}
-	lf, err := os.OpenFile(target+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lf, err := plaidini.OpenLockFile(target)
 	if err != nil {
 		return // a directory we cannot write: nothing could be removed either
 	}

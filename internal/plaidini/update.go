@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -82,11 +83,11 @@ func resolve(path string) (string, error) {
 // The lock file stays in place: removing it would let two processes lock
 // different files of the same name.
 func lock(path string) (unlock func(), err error) {
-	name := path + ".lock"
-	lf, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o600)
+	lf, err := OpenLockFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("creating lock file %s: %w", name, err)
+		return nil, err
 	}
+	name := lf.Name()
 	deadline := time.Now().Add(lockWait)
 	for {
 		err = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -106,6 +107,102 @@ func lock(path string) (unlock func(), err error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// OpenLockFile opens the lock file of path (<path>.lock), creating it when
+// missing. The lock file belongs to the owner of path: root (linktool run
+// with sudo) creating it, or finding one an earlier root run left, gives it
+// to that owner, since a root-owned 0600 lock file would stop the owner's
+// own linktool, and the plugin's user, from opening it. A lock file that
+// can only be read still locks (flock needs no write access).
+func OpenLockFile(path string) (*os.File, error) {
+	name := path + ".lock"
+	lf, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o600)
+	if errors.Is(err, fs.ErrPermission) {
+		if ro, roErr := os.Open(name); roErr == nil {
+			return ro, nil
+		}
+		return nil, lockFileError(name, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating lock file %s: %w", name, err)
+	}
+	if os.Geteuid() == 0 {
+		fileInfo, statErr := os.Stat(path)
+		lockInfo, lockErr := lf.Stat()
+		owner, ok := statOwner(fileInfo)
+		current, ok2 := statOwner(lockInfo)
+		if statErr == nil && lockErr == nil && ok && ok2 && (current.Uid != owner.Uid || current.Gid != owner.Gid) {
+			if err := lf.Chown(int(owner.Uid), int(owner.Gid)); err != nil {
+				_ = lf.Close()
+				return nil, fmt.Errorf("giving lock file %s to the owner of %s: %w", name, path, err)
+			}
+		}
+	}
+	return lf, nil
+}
+
+// lockFileError says what to do about a lock file this user cannot open.
+func lockFileError(name string, err error) error {
+	owner := "another user"
+	if info, statErr := os.Stat(name); statErr == nil {
+		if st, ok := statOwner(info); ok {
+			owner = userName(st.Uid)
+		}
+	}
+	return fmt.Errorf("cannot open the lock file %s, which belongs to %s (%w): remove it (it holds nothing) or give it to %s with chown, e.g. sudo chown %s %s",
+		name, owner, err, userName(uint32(os.Geteuid())), userName(uint32(os.Geteuid())), name)
+}
+
+// userName is the login name of uid, or the number when it has none.
+func userName(uid uint32) string {
+	id := strconv.FormatUint(uint64(uid), 10)
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return "uid " + id
+}
+
+// CheckWritable says, before anything else is done, whether Update can
+// change path: read it, take its lock and create a backup and the new copy
+// in its directory. Its error names what to fix.
+func CheckWritable(path string) error {
+	target, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	if err := unix.Access(target, unix.R_OK); err != nil {
+		return fmt.Errorf("cannot read %s (%w): run linktool as the user who owns it (%s)", target, err, ownerName(target))
+	}
+	dir := filepath.Dir(target)
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		me := userName(uint32(os.Geteuid()))
+		if errors.Is(err, unix.EROFS) {
+			return fmt.Errorf("cannot change %s: %s is on a read-only file system, and a change creates its lock, a backup and the new copy there", path, dir)
+		}
+		as := fmt.Sprintf("as %s (sudo -u %s linktool ...)", ownerName(dir), ownerName(dir))
+		if ownerName(dir) == "root" {
+			as = "with sudo"
+		}
+		return fmt.Errorf("cannot change %s: a change creates the lock %s, a backup and the new copy in %s, which %s may not write (%w); run linktool %s, or let %s write to %s",
+			path, filepath.Base(target)+".lock", dir, me, err, as, me, dir)
+	}
+	lf, err := OpenLockFile(target)
+	if err != nil {
+		return err
+	}
+	return lf.Close()
+}
+
+func ownerName(path string) string {
+	info, err := os.Stat(path)
+	if err != nil {
+		return "its owner"
+	}
+	if st, ok := statOwner(info); ok {
+		return userName(st.Uid)
+	}
+	return "its owner"
 }
 
 // backup copies the original to <path>.<unix seconds>.bkp, taking the next
