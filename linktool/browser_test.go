@@ -164,8 +164,8 @@ func TestBrowserCancel(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#cancel`), chromedp.FromNode(frame)),
 	))
 	require.Equal(t, exitFailed, b.wait(t, 20*time.Second))
-	require.Contains(t, b.stderr.String(), "Plaid Link was closed")
-	require.Contains(t, b.stderr.String(), "To try again, run:\n    linktool -c "+path+" --link 'Browser Bank'\n")
+	require.Contains(t, b.stderr.String(), "You cancelled Plaid Link")
+	require.Contains(t, b.stderr.String(), "To try again, run:\n    linktool -c "+path+" --link 'Browser Bank' --listen 127.0.0.1:0\n")
 	requireUntouched(t, path, original)
 	pageStatus(t, ctx, "Nothing was changed")
 }

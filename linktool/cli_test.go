@@ -149,9 +149,24 @@ func TestExchangeFailurePrintsRecoveryCommand(t *testing.T) {
 		ItemPublicTokenExchangeRequest(*plaid.NewItemPublicTokenExchangeRequest(public)).Execute()
 	require.NoError(t, err)
 
+	// A spent token cannot be exchanged again: the way back is a new link.
 	res := runTool(t, "-c", path, "--exchange", "My Bank", "--public-token", public)
 	require.Equal(t, exitFailed, res.code)
 	require.Contains(t, res.stderr, "Exchanging the public token failed: /item/public_token/exchange: INVALID_PUBLIC_TOKEN")
+	require.Contains(t, res.stderr, "so it cannot be used again. "+path+" was not changed. Link the bank again with:\n    linktool -c "+path+" --link 'My Bank'\n")
+	require.NotContains(t, res.stderr, "--exchange")
+	require.NotContains(t, res.stdout+res.stderr, public, "a spent token is not worth printing")
+	requireUntouched(t, path, original)
+
+	// A failure that may pass: the token is printed once, with the
+	// --exchange command that takes it.
+	emu, url := startEmulator(t, -1)
+	path, original = writeINI(t, t.TempDir(), url)
+	public = sandboxPublicToken(t, url)
+	_, err = emu.AddFault(plaidemu.Fault{Endpoint: "/item/public_token/exchange", ErrorCode: "INTERNAL_SERVER_ERROR"})
+	require.NoError(t, err)
+	res = runTool(t, "-c", path, "--exchange", "My Bank", "--public-token", public)
+	require.Equal(t, exitFailed, res.code)
 	require.Contains(t, res.stderr, "run:\n    linktool -c "+path+" --exchange 'My Bank' --public-token -\n"+
 		"and paste this public token when it asks (it is shown here only):\n    "+public+"\n")
 	require.Equal(t, 1, strings.Count(res.stdout+res.stderr, public), "the public token is printed once")
@@ -369,7 +384,7 @@ func TestHostedLinkCancelled(t *testing.T) {
 	m := b.stdout.waitFor(t, hostedURLRe, 20*time.Second)
 	require.NoError(t, emu.CancelLink(hostedLinkToken(t, m[1])))
 	require.Equal(t, exitFailed, b.wait(t, 20*time.Second))
-	require.Contains(t, b.stderr.String(), "Plaid Link was closed")
+	require.Contains(t, b.stderr.String(), "You cancelled Plaid Link")
 	require.Contains(t, b.stderr.String(), "To try again, run:\n    linktool -c "+path+" --link 'Hosted Bank' --hosted\n")
 	requireUntouched(t, path, original)
 }
@@ -401,7 +416,7 @@ func TestLinkWaitEnds(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		res := runTool(t, "-c", path, "--link", "Slow Bank", "--listen", "127.0.0.1:0", "--timeout", "300ms")
 		require.Equal(t, exitFailed, res.code)
-		require.Contains(t, res.stderr, "No answer from Plaid Link within 300ms. "+path+" was not changed. To try again, run:\n    linktool -c "+path+" --link 'Slow Bank'\n")
+		require.Contains(t, res.stderr, "No answer from Plaid Link within 300ms. "+path+" was not changed. To try again, run:\n    linktool -c "+path+" --link 'Slow Bank' --listen 127.0.0.1:0\n")
 		requireUntouched(t, path, original)
 	})
 	t.Run("interrupt", func(t *testing.T) {

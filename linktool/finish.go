@@ -19,6 +19,12 @@ func (a *app) finishLink(ctx context.Context, name, publicToken string) int {
 	accessToken, _, err := a.exchangePublicToken(ctx, publicToken)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Exchanging the public token failed: %v\n", err)
+		if plaidCode(err) == "INVALID_PUBLIC_TOKEN" {
+			// Spent or expired: exchanging it again cannot work.
+			fmt.Fprintf(a.stderr, "This public token was already exchanged or has expired (it lives 30 minutes), so it cannot be used again. %s was not changed. Link the bank again with:\n    %s\n",
+				a.opts.config, a.command("--link", name))
+			return exitFailed
+		}
 		fmt.Fprintf(a.stderr, "To finish this link within 30 minutes (before the public token expires), run:\n    %s\n"+
 			"and paste this public token when it asks (it is shown here only):\n",
 			a.command("--exchange", name, "--public-token", "-"))

@@ -81,15 +81,15 @@ func (a *app) link(ctx context.Context, update bool) int {
 	case err != nil:
 		fmt.Fprintf(a.stderr, "linktool: %v\n%s was not changed. To try again, run:\n    %s\n", err, a.opts.config, retry)
 		return exitFailed
+	case res.exited && res.exitCode != "":
+		fmt.Fprintf(a.stderr, "Plaid Link was closed with %s: %s, before the bank was linked. %s was not changed. To try again, run:\n    %s\n",
+			res.exitCode, res.exitMessage, a.opts.config, retry)
+		return exitFailed
 	case res.exited:
-		why := ""
-		if res.exitCode != "" {
-			why = fmt.Sprintf(" with %s: %s", res.exitCode, res.exitMessage)
-		} else if res.exitStatus != "" {
-			why = fmt.Sprintf(" (%s)", res.exitStatus)
-		}
-		fmt.Fprintf(a.stderr, "Plaid Link was closed%s before the bank was linked. %s was not changed. To try again, run:\n    %s\n",
-			why, a.opts.config, retry)
+		// No error: the person closed Link. Its status names the step they
+		// were at, not a cause ("institution_not_found" is the bank search).
+		fmt.Fprintf(a.stderr, "You cancelled Plaid Link%s; nothing was linked. %s was not changed. To try again, run:\n    %s\n",
+			linkStep(res.exitStatus), a.opts.config, retry)
 		return exitFailed
 	}
 	a.secrets.Add(res.publicToken)
@@ -112,6 +112,28 @@ func (a *app) retryCommand(update bool) string {
 	var more []string
 	if a.opts.hosted {
 		more = append(more, "--hosted")
+	} else if a.opts.listen != defaultListen {
+		more = append(more, "--listen", shellQuote(a.opts.listen))
 	}
 	return a.command(flag, a.opts.name, more...)
+}
+
+// linkSteps are Plaid Link's exit statuses as the step the person left at.
+var linkSteps = map[string]string{
+	"institution_not_found":      "while choosing the bank",
+	"institution_not_supported":  "while choosing the bank",
+	"requires_credentials":       "at the bank's login",
+	"requires_oauth":             "at the bank's own login page",
+	"requires_questions":         "at the bank's security questions",
+	"requires_selections":        "at the bank's security questions",
+	"requires_code":              "while entering a security code",
+	"choose_device":              "while choosing where to get a security code",
+	"requires_account_selection": "while choosing the accounts",
+}
+
+func linkStep(status string) string {
+	if step, ok := linkSteps[status]; ok {
+		return " (" + step + ")"
+	}
+	return ""
 }

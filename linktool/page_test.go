@@ -130,7 +130,7 @@ func TestPageAcceptsOneReport(t *testing.T) {
 	status, _, _ := exit.send(t, port)
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, exitFailed, b.wait(t, 20*time.Second))
-	require.Contains(t, b.stderr.String(), "Plaid Link was closed (institution_not_found) before the bank was linked. "+path+" was not changed. To try again, run:\n    linktool -c "+path+" --link 'Page Bank'\n")
+	require.Contains(t, b.stderr.String(), "You cancelled Plaid Link (while choosing the bank); nothing was linked. "+path+" was not changed. To try again, run:\n    linktool -c "+path+" --link 'Page Bank' --listen 127.0.0.1:0\n")
 	requireUntouched(t, path, original)
 }
 

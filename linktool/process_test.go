@@ -76,5 +76,5 @@ func TestBinary(t *testing.T) {
 	out.waitFor(t, regexp.MustCompile(`Waiting for the browser`), 20*time.Second)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.Equal(t, exitInterrupted, exitCode(t, cmd.Wait()))
-	require.Contains(t, errOut.String(), "Interrupted. "+path+" was not changed. To try again, run:\n    linktool -c "+path+" --link 'Signal Bank'\n")
+	require.Contains(t, errOut.String(), "Interrupted. "+path+" was not changed. To try again, run:\n    linktool -c "+path+" --link 'Signal Bank' --listen 127.0.0.1:0\n")
 }
