@@ -15,7 +15,6 @@ import (
 
 	"github.com/plaid-sync/telegraf-plaid/internal/execdlog"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
-	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
 	plaidinput "github.com/plaid-sync/telegraf-plaid/plugins/inputs/plaid"
 )
 
@@ -32,63 +31,61 @@ const (
 	demoSecret   = "demo_secret"
 )
 
-// runDemo runs the plugin against an in-process Plaid emulator: it links a
-// few sandbox items, gathers once and prints line protocol and the summary.
-// With -poll_interval it keeps going, advancing the emulator a day per
-// interval, so that pending transactions post and tombstones appear.
+// runDemo runs the plugin against the project's Plaid emulator, started as
+// a program of its own (plaid-emulator) and reached over HTTP as Plaid is:
+// it links a few sandbox items, gathers once and prints line protocol and
+// the summary. With -poll_interval it keeps going, advancing the emulator a
+// day per interval, so that pending transactions post and tombstones appear.
+//
+// The emulator is not linked into plaid-sync: the binary that runs under
+// Telegraf for months carries no fake bank, and its size and dependencies
+// are those of the plugin alone.
 func runDemo(o options, stdout, stderr io.Writer) int {
 	log := execdlog.New(stderr, execdlog.LevelInfo)
-	emu, err := plaidemu.New(plaidemu.Config{
-		Seed: 1, Items: -1, HistoryDays: 60, TxPerDay: 4,
-		ClientID: demoClientID, Secret: demoSecret, NotReadySyncs: -1,
-	})
-	if err != nil {
-		log.Errorf("starting the Plaid emulator: %v", err)
-		return 1
-	}
-	url, err := emu.Serve("127.0.0.1:0")
-	if err != nil {
-		log.Errorf("starting the Plaid emulator: %v", err)
-		return 1
-	}
-	defer emu.Close()
-
 	dir, err := os.MkdirTemp("", "plaid-sync-demo-")
 	if err != nil {
 		log.Errorf("%v", err)
-		return 1
+		return exitFailed
 	}
 	defer os.RemoveAll(dir)
-	accountsFile, err := writeDemoAccounts(dir, url)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	emu, err := startDemoEmulator(ctx, log, dir)
+	if err != nil {
+		log.Errorf("starting the Plaid emulator: %v", err)
+		return exitFailed
+	}
+	defer emu.close()
+
+	accountsFile, err := writeDemoAccounts(dir, emu.url)
 	if err != nil {
 		log.Errorf("linking the demo items: %v", err)
-		return 1
+		return exitFailed
 	}
-	log.Infof("demo: Plaid emulator at %s; %d sandbox items linked into %s", url, len(demoItems), accountsFile)
+	log.Infof("demo: Plaid emulator at %s; %d sandbox items linked into %s", emu.url, len(demoItems), accountsFile)
 
 	p := plaidinput.New()
 	p.AccountsFile, p.StateDir, p.Log = accountsFile, filepath.Join(dir, "state"), log
 	if err := p.Init(); err != nil {
 		log.Errorf("%v", err)
-		return 1
+		return exitFailed
 	}
 	defer p.Stop()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	for {
 		if code := demoGather(p, stdout, stderr); code != 0 || o.pollInterval <= 0 {
 			return code
 		}
 		select {
 		case <-ctx.Done():
-			return 0
+			return exitOK
 		case <-time.After(o.pollInterval):
 		}
-		summary, err := emu.Advance(1)
+		summary, err := emu.advance(ctx, 1)
 		if err != nil {
 			log.Errorf("advancing the emulator: %v", err)
-			return 1
+			return exitFailed
 		}
 		log.Infof("demo: the bank's day is now %s: %d new, %d posted, %d modified, %d removed",
 			summary.Today, summary.Added, summary.Posted, summary.Modified, summary.Removed)
@@ -99,14 +96,14 @@ func demoGather(p *plaidinput.Plaid, stdout, stderr io.Writer) int {
 	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
 	if err := p.Gather(acc); err != nil {
 		p.Log.Errorf("%v", err)
-		return 1
+		return exitFailed
 	}
 	if err := acc.flush(); err != nil {
 		p.Log.Errorf("writing line protocol: %v", err)
-		return 1
+		return exitFailed
 	}
 	writeSummary(stderr, p.Results(), time.Now())
-	return 0
+	return exitOK
 }
 
 // writeDemoAccounts links the demo items through /sandbox/public_token/create
