@@ -18,6 +18,10 @@ type Config struct {
 	Secret      string  // default "test_secret"
 	// Today is the emulated current date; zero means today's UTC date.
 	Today time.Time
+	// Now, when set, is the emulated wall clock (for output that must not
+	// depend on the time of day, as in golden tests); by default the real
+	// clock is shifted to Today.
+	Now func() time.Time
 	// RateLimits enforces Plaid's documented per-item and per-client
 	// per-minute limits.
 	RateLimits bool

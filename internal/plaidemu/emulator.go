@@ -82,6 +82,9 @@ func New(cfg Config) (*Emulator, error) {
 // now is the emulated wall-clock time: the real clock shifted to the
 // emulated date.
 func (e *Emulator) now() time.Time {
+	if e.cfg.Now != nil {
+		return e.cfg.Now().UTC().Truncate(time.Second)
+	}
 	return time.Now().UTC().Add(e.offset).Truncate(time.Second)
 }
 
