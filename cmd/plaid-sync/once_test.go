@@ -174,3 +174,17 @@ func TestSummaryWording(t *testing.T) {
 	require.Contains(t, got, "*** Plaid refused the client_id and secret (INVALID_API_KEYS) for 2 of 4 banks:")
 	require.Contains(t, got, "Citi  : 5 new transactions (1 pending), 2 removed (tombstones) over 1 account\n")
 }
+
+// A wrong secret fails every bank alike: one gather error says so.
+func TestWrongSecretIsReportedOnce(t *testing.T) {
+	e := newEnv(t, plaidemu.Config{Seed: 57, Items: 3, HistoryDays: 10, TxPerDay: 3})
+	ini, err := os.ReadFile(e.ini)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(e.ini, []byte(strings.Replace(string(ini), "secret = "+testSecret, "secret = wrong_secret_0123456789abcd", 1)), 0o600))
+	stdout, stderr, code := runOnce(t, e)
+	require.Equal(t, exitFailed, code, stderr)
+	require.Equal(t, 1, strings.Count(stderr, "E! "), stderr)
+	require.Contains(t, stderr, "INVALID_API_KEYS")
+	require.Contains(t, stderr, "this is said once per gather")
+	require.Equal(t, 3, itemLines(stdout, "INVALID_API_KEYS"), "every bank's plaid_item says it")
+}

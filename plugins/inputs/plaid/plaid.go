@@ -241,7 +241,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 		acc.AddError(err)
 		return nil
 	}
-	p.results = append(p.gatherItems(ctx, api, tacc, items), p.reportSkipped(acc)...)
+	p.results = append(p.gatherItems(ctx, api, &onceForAll{TrackingAccumulator: tacc}, items), p.reportSkipped(acc)...)
 	if len(p.results) == 0 {
 		p.Log.Warnf("no bank is linked in %s: link one with: %s", p.AccountsFile, linkCommand(p.Linktool, p.AccountsFile, "My Bank"))
 	}
@@ -282,6 +282,41 @@ func unreachable(err error) bool {
 		return !dnsErr.IsTimeout
 	}
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// credentialCodes are Plaid's answers about the client_id and secret: every
+// bank gets the same one, and one gather error says it.
+var credentialCodes = []string{"INVALID_API_KEYS", "INVALID_CLIENT_ID", "INVALID_SECRET"}
+
+// onceForAll passes a gather's errors on, except that an answer about the
+// credentials is passed once, not once per bank.
+type onceForAll struct {
+	telegraf.TrackingAccumulator
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *onceForAll) AddError(err error) {
+	if err == nil {
+		return
+	}
+	for _, code := range credentialCodes {
+		if !strings.Contains(err.Error(), "] "+code+":") {
+			continue
+		}
+		o.mu.Lock()
+		first := !o.seen[code]
+		if o.seen == nil {
+			o.seen = map[string]bool{}
+		}
+		o.seen[code] = true
+		o.mu.Unlock()
+		if first {
+			o.TrackingAccumulator.AddError(fmt.Errorf("%w (Plaid refuses the client_id and secret, so every bank fails alike; this is said once per gather)", err))
+		}
+		return
+	}
+	o.TrackingAccumulator.AddError(err)
 }
 
 // RetryAfter says how soon the next gather should come because an item
