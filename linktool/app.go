@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "linktool: %v\nRun linktool -h for help.\n", err)
+		fmt.Fprintf(a.stderr, "linktool: %v\nRun linktool -h for help.\n", withExample(err))
 		return exitUsage
 	}
 	a.opts = opts
