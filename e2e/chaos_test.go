@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,10 +98,16 @@ func TestChaos(t *testing.T) {
 		figures.faults++
 	}
 	// A running plaid-sync is killed; during Telegraf's restart delay there
-	// is none, and the kill waits for the next.
+	// is none, and the kill waits for the next. One that dies at its chosen
+	// write just before is gone, and the kill goes to the next one.
 	killSync := func() {
-		p.waitPlaidSyncRunning()
-		p.killPlaidSync()
+		err := waitFor(30*time.Second, 50*time.Millisecond, func() (bool, error) {
+			pids := p.tg.plaidSyncPIDs()
+			return len(pids) == 1 && syscall.Kill(pids[0], syscall.SIGKILL) == nil, nil
+		})
+		if err != nil {
+			t.Fatalf("no plaid-sync to kill: %v", err)
+		}
 		figures.syncKills++
 	}
 	pause := func() { time.Sleep(time.Duration(200+r.IntN(1800)) * time.Millisecond) }
