@@ -1,0 +1,187 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
+)
+
+// verifyRun is one run of plaid-sync -verify or -repair.
+type verifyRun struct {
+	code           int
+	stdout, stderr string
+	took           time.Duration
+}
+
+// runVerify runs plaid-sync with the pipeline's plugin.conf and InfluxDB
+// and the given flags, with env added to its environment.
+func (p *pipeline) runVerify(env []string, url, database string, flags ...string) verifyRun {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	args := append([]string{"-config", filepath.Join(p.dir, "plaid-plugin.conf"), "-influx-url", url, "-influx-database", database}, flags...)
+	cmd := exec.CommandContext(ctx, p.tools.plaidSync, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := verifyRun{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	case err != nil:
+		p.t.Fatalf("plaid-sync %v: %v", flags, err)
+	}
+	return r
+}
+
+// verifyReport is the part of -verify -json's report the tests read.
+type verifyReport struct {
+	Agree    bool `json:"agree"`
+	Points   int  `json:"ledger_points"`
+	Accounts []struct {
+		Item      string `json:"item"`
+		AccountID string `json:"account_id"`
+		Missing   int    `json:"missing"`
+		Changed   int    `json:"changed"`
+		Orphans   int    `json:"orphans"`
+		Ledger    struct {
+			Live     int64 `json:"live"`
+			SumCents int64 `json:"sum_cents"`
+		} `json:"ledger"`
+		InfluxDB struct {
+			Live     int64 `json:"live"`
+			SumCents int64 `json:"sum_cents"`
+		} `json:"influxdb"`
+	} `json:"accounts"`
+}
+
+func parseReport(t *testing.T, r verifyRun) verifyReport {
+	t.Helper()
+	var rep verifyReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("-json output is not a report: %v\n%s\n%s", err, r.stdout, r.stderr)
+	}
+	return rep
+}
+
+// TestVerifyAndRepair: -verify agrees on a clean pipeline (while plaid-sync
+// runs and holds the ledger), names every difference after points of two
+// accounts are deleted and a foreign point is written, and -repair brings
+// InfluxDB back to Plaid's ground truth.
+func TestVerifyAndRepair(t *testing.T) {
+	start := time.Now()
+	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 5, Items: 3, HistoryDays: 200}})
+	gt := p.requireMatch(start, 3*time.Minute)
+
+	clean := p.runVerify(nil, p.influx.url(), p.database, "-verify")
+	t.Logf("-verify on a clean pipeline, beside the running plaid-sync (%s):\n%s%s", clean.took.Round(time.Millisecond), clean.stdout, clean.stderr)
+	if clean.code != 0 || !strings.Contains(clean.stdout, "agrees with the ledger") {
+		t.Fatalf("-verify on a clean pipeline: exit %d, expected 0", clean.code)
+	}
+
+	// Stop Telegraf so that no replay writes the damage back before it is
+	// verified.
+	if err := p.tg.stop(); err != nil {
+		t.Fatal(err)
+	}
+	accounts := []acctKey{}
+	for _, it := range gt.Items[:2] {
+		accounts = append(accounts, acctKey{it.Name, it.Accounts[0].AccountID})
+	}
+	cut := time.Now().AddDate(0, 0, -60).UnixNano()
+	deleted := map[acctKey]int64{}
+	for _, a := range accounts {
+		where := fmt.Sprintf(`WHERE "item" = %s AND "account_id" = %s AND time < %d`, quoteString(a.item), quoteString(a.account), cut)
+		s := p.query(`SELECT count("transaction_id") FROM "plaid_transaction" ` + where)
+		if len(s) == 0 || asInt(s[0].Values[0][1]) == 0 {
+			t.Fatalf("%v: no points older than 60 days to delete", a)
+		}
+		deleted[a] = asInt(s[0].Values[0][1])
+		p.query(`DELETE FROM "plaid_transaction" ` + where)
+	}
+	foreignItem := gt.Items[2].Name
+	foreign := fmt.Sprintf("plaid_transaction,account=Cash,account_id=by-hand,category=GIFTS,currency=USD,item=%s amount=42.5,removed=false,pending=false,transaction_id=\"written-by-hand\" %d\n",
+		strings.NewReplacer(" ", `\ `, ",", `\,`, "=", `\=`).Replace(foreignItem), time.Now().AddDate(0, 0, -3).UnixNano())
+	resp, err := http.Post(p.influx.url()+"/write?db="+p.database+"&precision=ns", "text/plain", strings.NewReader(foreign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("writing the foreign point: %s", resp.Status)
+	}
+	t.Logf("deleted %v points of two accounts, wrote one foreign point to item %q", deleted, foreignItem)
+
+	damaged := p.runVerify(nil, p.influx.url(), p.database, "-verify")
+	t.Logf("-verify after the damage (%s):\n%s%s", damaged.took.Round(time.Millisecond), damaged.stdout, damaged.stderr)
+	if damaged.code != 1 {
+		t.Fatalf("-verify after the damage: exit %d, expected 1", damaged.code)
+	}
+	for _, a := range accounts {
+		if !strings.Contains(damaged.stdout, fmt.Sprintf("missing  %s / %s", a.item, a.account)) {
+			t.Errorf("-verify does not name the missing points of %s / %s", a.item, a.account)
+		}
+	}
+	if !strings.Contains(damaged.stdout, "orphan   "+foreignItem+" / by-hand") || !strings.Contains(damaged.stdout, "written-by-hand") {
+		t.Errorf("-verify does not name the foreign point")
+	}
+	rep := parseReport(t, p.runVerify(nil, p.influx.url(), p.database, "-verify", "-json"))
+	if rep.Agree {
+		t.Fatal("-verify -json says agree after the damage")
+	}
+	found := 0
+	for _, a := range rep.Accounts {
+		k := acctKey{a.Item, a.AccountID}
+		want := deleted[k]
+		if a.Missing != int(want) {
+			t.Errorf("%v: %d missing, %d were deleted", k, a.Missing, want)
+		}
+		wantOrphans := 0
+		if k == (acctKey{foreignItem, "by-hand"}) {
+			wantOrphans = 1
+			found++
+			if a.InfluxDB.SumCents != 4250 || a.InfluxDB.Live != 1 {
+				t.Errorf("the foreign account: influxdb live %d, sum %d cents, expected 1 and 4250", a.InfluxDB.Live, a.InfluxDB.SumCents)
+			}
+		}
+		if a.Orphans != wantOrphans || a.Changed != 0 {
+			t.Errorf("%v: %d orphans, %d changed; expected %d and 0", k, a.Orphans, a.Changed, wantOrphans)
+		}
+		if want > 0 && a.Ledger.Live-a.InfluxDB.Live <= 0 {
+			t.Errorf("%v: live ledger %d, influxdb %d after deleting %d", k, a.Ledger.Live, a.InfluxDB.Live, want)
+		}
+	}
+	if found != 1 {
+		t.Errorf("the report has no row for the foreign account")
+	}
+
+	repaired := p.runVerify(nil, p.influx.url(), p.database, "-repair")
+	t.Logf("-repair (%s):\n%s%s", repaired.took.Round(time.Millisecond), repaired.stdout, repaired.stderr)
+	if repaired.code != 0 || !strings.Contains(repaired.stdout, "Verified again") {
+		t.Fatalf("-repair: exit %d, expected 0 after verifying again", repaired.code)
+	}
+	again := p.runVerify(nil, p.influx.url(), p.database, "-verify")
+	if again.code != 0 {
+		t.Fatalf("-verify after -repair: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+	}
+	if problems := p.compare(gt); len(problems) > 0 {
+		t.Fatalf("after -repair InfluxDB differs from Plaid:\n  %s", strings.Join(limit(problems, 30), "\n  "))
+	}
+	t.Logf("after -repair InfluxQL sums equal Plaid's: %d live transactions, sum %s", gt.Count, centsString(gt.SumCents))
+}
