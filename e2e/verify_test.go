@@ -185,3 +185,102 @@ func TestVerifyAndRepair(t *testing.T) {
 	}
 	t.Logf("after -repair InfluxQL sums equal Plaid's: %d live transactions, sum %s", gt.Count, centsString(gt.SumCents))
 }
+
+// startInfluxDBWithAuth runs an influxd that requires credentials, with one
+// admin user.
+func startInfluxDBWithAuth(t *testing.T, bin, dir, user, password string) *influxDB {
+	t.Helper()
+	db := &influxDB{bin: bin, dir: dir, confPath: filepath.Join(dir, "influxdb.conf"),
+		logPath: filepath.Join(dir, "influxd.log"), client: &http.Client{Timeout: 60 * time.Second}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.configure(); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile(db.confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, db.confPath, strings.Replace(string(conf), "[http]\n", "[http]\n  auth-enabled = true\n", 1), 0o644)
+	if err := db.start(); err != nil {
+		t.Fatalf("starting InfluxDB with auth: %v\n%s", err, tail(db.logPath, 30))
+	}
+	t.Cleanup(func() { _ = db.stop() })
+	// The first user may be created without credentials.
+	if _, err := db.query("", fmt.Sprintf("CREATE USER %s WITH PASSWORD %s WITH ALL PRIVILEGES", user, quoteString(password))); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestVerifyBadInput: each mistake is one line on stderr and exit 2, and
+// -repair writes nothing when the first verification cannot complete.
+func TestVerifyBadInput(t *testing.T) {
+	start := time.Now()
+	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 6, Items: 1, HistoryDays: 60}})
+	p.requireMatch(start, 2*time.Minute)
+	if err := p.tg.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Damage that a repair would write back, had it run.
+	p.query(`DELETE FROM "plaid_transaction" WHERE time < ` + fmt.Sprint(time.Now().AddDate(0, 0, -20).UnixNano()))
+	before := p.liveCount()
+
+	if _, err := p.influx.query("", `CREATE DATABASE "empty"`); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "s3cret-pw"
+	auth := startInfluxDBWithAuth(t, p.tools.influxd, filepath.Join(p.dir, "influxdb-auth"), "admin", password)
+	if _, err := auth.query("", `CREATE DATABASE "plaid"`); err == nil {
+		t.Fatal("the InfluxDB with auth accepted a statement without credentials")
+	}
+
+	cases := []struct {
+		name, url, database string
+		env                 []string
+		want                string
+	}{
+		{"wrong URL", p.emuURL, p.database, nil, "is not InfluxDB"},
+		{"InfluxDB down", fmt.Sprintf("http://127.0.0.1:%d", port), p.database, nil, "cannot reach InfluxDB"},
+		{"wrong database", p.influx.url(), "plaidd", nil, `has no database "plaidd"`},
+		{"measurement missing", p.influx.url(), "empty", nil, "has no measurement plaid_transaction"},
+		{"no credentials", auth.url(), "plaid", nil, "needs credentials"},
+		{"wrong credentials", auth.url(), "plaid", []string{"INFLUX_USERNAME=admin", "INFLUX_PASSWORD=wrong"}, `refused the credentials of user "admin"`},
+		{"right credentials, no database", auth.url(), "plaid", []string{"INFLUX_USERNAME=admin", "INFLUX_PASSWORD=" + password}, `has no database "plaid"`},
+		{"not a URL", "127.0.0.1:8086", p.database, nil, "is not an http:// or https:// URL"},
+	}
+	for _, c := range cases {
+		for _, mode := range [][]string{{"-verify"}, {"-repair"}, {"-repair", "-stdout"}} {
+			r := p.runVerify(c.env, c.url, c.database, mode...)
+			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+			t.Logf("%s, %v: exit %d: %s", c.name, mode, r.code, r.stderr)
+			if r.code != 2 {
+				t.Errorf("%s, %v: exit %d, expected 2", c.name, mode, r.code)
+			}
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "E! plaid-sync -verify: ") || !strings.Contains(lines[0], c.want) {
+				t.Errorf("%s, %v: expected one line saying %q, got:\n%s", c.name, mode, c.want, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("%s, %v: printed on stdout:\n%s", c.name, mode, r.stdout)
+			}
+			if strings.Contains(r.stderr, password) {
+				t.Errorf("%s, %v: the password is in the message", c.name, mode)
+			}
+		}
+	}
+	if after := p.liveCount(); after != before {
+		t.Fatalf("a failed -repair wrote points: %d live before, %d after", before, after)
+	}
+	// The same damage is repaired once the flags are right.
+	if r := p.runVerify(nil, p.influx.url(), p.database, "-repair"); r.code != 0 {
+		t.Fatalf("-repair with the right flags: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if after := p.liveCount(); after <= before {
+		t.Fatalf("-repair wrote nothing: %d live before, %d after", before, after)
+	}
+}
