@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"slices"
@@ -31,10 +30,11 @@ type Options struct {
 	ItemTag func(item string) string
 	// Metric is the point the plugin writes for a ledger point.
 	Metric func(item string, p *ledger.Point) telegraf.Metric
-	// Repair, when set, receives as line protocol the points that bring
-	// InfluxDB to the ledger: every missing or changed point, and a
-	// tombstone for every live orphan.
-	Repair io.Writer
+	// Repair, when set, receives the points that bring InfluxDB to the
+	// ledger, each with the kind of difference it repairs: the ledger's
+	// point for every "missing" or "changed" one, a tombstone for every
+	// live "orphan".
+	Repair func(kind string, m telegraf.Metric) error
 	// Window is about how many ledger points one InfluxDB query covers;
 	// memory grows with it, not with history. 0 is 5,000.
 	Window int
@@ -354,7 +354,7 @@ func (s *scan) compare(ctx context.Context, lo, hi *int64, w *window) error {
 		a := s.account(e.point.AccountID, e.point.Account)
 		a.Missing++
 		s.example(a, Difference{Kind: "missing", Time: s.when(e.point.Time), TransactionID: e.point.TransactionID, Ledger: describeLedger(&e.point)})
-		if err := s.repair(s.o.Metric(s.item, &e.point)); err != nil {
+		if err := s.repair("missing", s.o.Metric(s.item, &e.point)); err != nil {
 			return fmt.Errorf("writing the repair: %w", err)
 		}
 	}
@@ -382,7 +382,7 @@ func (s *scan) match(w *window, tags map[string]string, ip *influxPoint) {
 		}
 		a.Orphans++
 		s.example(a, Difference{Kind: "orphan", Time: s.when(ip.time), TransactionID: ip.txID, InfluxDB: describeInflux(ip)})
-		s.repairErr(s.tombstone(tags, ip))
+		s.repairErr("orphan", s.tombstone(tags, ip))
 		return
 	}
 	e.seen = true
@@ -396,7 +396,7 @@ func (s *scan) match(w *window, tags map[string]string, ip *influxPoint) {
 	if !same {
 		a.Changed++
 		s.example(a, Difference{Kind: "changed", Time: s.when(p.Time), TransactionID: p.TransactionID, Ledger: describeLedger(p), InfluxDB: describeInflux(ip)})
-		s.repairErr(s.o.Metric(s.item, p))
+		s.repairErr("changed", s.o.Metric(s.item, p))
 	}
 }
 
@@ -430,23 +430,18 @@ func (s *scan) tombstone(tags map[string]string, ip *influxPoint) telegraf.Metri
 }
 
 // repairErr keeps the first error of writing repairs; compare returns it.
-func (s *scan) repairErr(m telegraf.Metric) {
-	if err := s.repair(m); err != nil && s.err == nil {
+func (s *scan) repairErr(kind string, m telegraf.Metric) {
+	if err := s.repair(kind, m); err != nil && s.err == nil {
 		s.err = err
 	}
 }
 
-func (s *scan) repair(m telegraf.Metric) error {
+func (s *scan) repair(kind string, m telegraf.Metric) error {
 	if s.o.Repair == nil {
 		return nil
 	}
-	line, err := AppendLine(nil, m)
-	if err != nil {
-		return err
-	}
 	s.report.Repairs++
-	_, err = s.o.Repair.Write(line)
-	return err
+	return s.o.Repair(kind, m)
 }
 
 func describeLedger(p *ledger.Point) string {

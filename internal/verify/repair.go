@@ -40,7 +40,15 @@ func Repair(ctx context.Context, l Ledger, db *Influx, o Options, spoolDir strin
 	defer os.Remove(spool.Name())
 	defer spool.Close()
 	w := bufio.NewWriterSize(spool, 1<<20)
-	o.Repair = w
+	var line []byte
+	o.Repair = func(_ string, m telegraf.Metric) error {
+		var err error
+		if line, err = AppendLine(line[:0], m); err != nil {
+			return err
+		}
+		_, err = w.Write(line)
+		return err
+	}
 	before, err := Verify(ctx, l, db, o)
 	if err != nil {
 		return nil, err

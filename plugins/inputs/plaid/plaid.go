@@ -58,6 +58,7 @@ type Plaid struct {
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
 	LogLevel           string          `toml:"log_level"`
+	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -104,6 +105,9 @@ func (p *Plaid) Init() error {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if err := p.initSelfCheck(); err != nil {
+		return err
 	}
 	l, recovery, err := ledger.Open(p.StateDir, ledger.Options{LockTimeout: storeLockTimeout, Now: p.now})
 	if err != nil {
@@ -221,6 +225,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	}
 	p.results = p.gatherItems(ctx, api, tacc, items)
 	p.settleDeliveries()
+	p.selfCheck(ctx, acc, p.results)
 	if err := p.ledger.Checkpoint(); err != nil {
 		p.Log.Warnf("state snapshot: %v; the state store itself is fine, and the next gather tries again", err)
 	}
