@@ -84,6 +84,7 @@ func newPipeline(t *testing.T, opts pipelineOptions) *pipeline {
 		replayInterval:     orDefault(opts.replayInterval, "24h"),
 		replayWindow:       orDefault(opts.replayWindow, "30d"),
 		timeout:            orDefault(opts.timeout, "5m"),
+		verifyURL:          p.influx.url(),
 	})
 	writeFile(t, pluginPath, plugin, 0o644)
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ type verifyRun struct {
 	code           int
 	stdout, stderr string
 	took           time.Duration
+	maxRSS         int64 // KiB
 }
 
 // runVerify runs plaid-sync with the pipeline's plugin.conf and InfluxDB
@@ -40,6 +42,9 @@ func (p *pipeline) runVerify(env []string, url, database string, flags ...string
 	start := time.Now()
 	err := cmd.Run()
 	r := verifyRun{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	if cmd.ProcessState != nil {
+		r.maxRSS = maxRSSKiB(cmd.ProcessState)
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -283,4 +288,79 @@ func TestVerifyBadInput(t *testing.T) {
 	if after := p.liveCount(); after <= before {
 		t.Fatalf("-repair wrote nothing: %d live before, %d after", before, after)
 	}
+}
+
+// TestTelegrafCrashDuringFirstSync: Telegraf is killed with SIGKILL half way
+// through a first sync of more than 50,000 transactions while InfluxDB is
+// down, so that everything written so far dies with its buffer. With the
+// shipped configuration plaid-sync's self-check finds what InfluxDB lacks
+// once it is back, and writes it again: InfluxDB ends equal to the bank with
+// no manual step.
+func TestTelegrafCrashDuringFirstSync(t *testing.T) {
+	start := time.Now()
+	p := newPipeline(t, pipelineOptions{emulator: backfillBank, noStart: true})
+	gt := p.emu.GroundTruth()
+	if gt.Count < 50000 {
+		t.Fatalf("the emulator holds %d transactions; the scenario needs 50,000 or more", gt.Count)
+	}
+	// Telegraf flushes every second here: a few seconds settle it.
+	confPath := filepath.Join(p.dir, "plaid-plugin.conf")
+	conf, err := os.ReadFile(confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, confPath, setOption(t, string(conf), "verify_delay", `"5s"`), 0o644)
+	// Slow pages keep the first sync going long enough to kill it half way.
+	if _, err := p.emu.AddFault(plaidemu.Fault{Endpoint: "/transactions/sync", LatencyMS: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.influx.stop(); err != nil {
+		t.Fatal(err)
+	}
+	pages := backfillPages(gt)
+	p.startTelegraf()
+	p.waitSyncCalls(pages/2, 3*time.Minute)
+	if err := p.tg.proc.kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.tg.proc = nil
+	t.Logf("killed Telegraf (SIGKILL, with plaid-sync) after %d of about %d first-sync pages, InfluxDB down", p.syncCalls(), pages)
+	p.emu.ClearFaults()
+
+	p.startTelegraf()
+	// The first sync finishes while InfluxDB is still down.
+	before := p.balanceCalls()
+	p.waitGathersAtPlaid(before, 2, 3*time.Minute)
+	if err := p.influx.start(); err != nil {
+		t.Fatalf("starting InfluxDB again: %v", err)
+	}
+	t.Logf("InfluxDB back %s after the start", time.Since(start).Round(time.Second))
+	// The self-check runs once nothing was written for verify_delay, and
+	// again after its own repair: wait for InfluxDB to match, within bounds.
+	p.settle(time.Now(), 3*time.Minute)
+	var problems []string
+	err = waitFor(5*time.Minute, 2*time.Second, func() (bool, error) {
+		problems = p.compare(gt)
+		return len(problems) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("InfluxDB does not match Plaid after the crash (%d problems):\n  %s", len(problems), strings.Join(limit(problems, 30), "\n  "))
+	}
+	p.requireMatch(time.Now(), 3*time.Minute)
+	log := p.tg.log()
+	if n := droppedMetrics(log); n > 0 {
+		t.Fatalf("Telegraf dropped %d metrics", n)
+	}
+	m := regexp.MustCompile(`self-check: InfluxDB differs from the ledger in \d+ accounts: (\d+) points missing`).FindStringSubmatch(log)
+	if m == nil {
+		t.Fatalf("the self-check never found anything missing, yet the killed buffer held points older than the replay window")
+	}
+	if !strings.Contains(log, "self-check: InfluxDB agrees with the ledger") {
+		t.Fatalf("the self-check never agreed")
+	}
+	if r := p.runVerify(nil, p.influx.url(), p.database, "-verify"); r.code != 0 {
+		t.Fatalf("-verify after the crash: exit %d\n%s", r.code, r.stdout)
+	}
+	t.Logf("the self-check wrote %s points again (the killed buffer held them, or they were still in flight); InfluxDB equals the bank (%d transactions) %s after the start",
+		m[1], gt.Count, time.Since(start).Round(time.Second))
 }
