@@ -9,7 +9,9 @@ import (
 
 // allPoints reads every point of the item, by day, checking the days come
 // in order and match the points' dates.
-func allPoints(t *testing.T, l *Ledger) map[string]Point {
+func allPoints(t *testing.T, l interface {
+	PointsByDay(string, func(uint32, []Point) error) error
+}) map[string]Point {
 	t.Helper()
 	out := map[string]Point{}
 	last := uint32(0)
@@ -40,7 +42,7 @@ func TestCopyOfAnOpenLedgerHoldsEveryPointHandedOut(t *testing.T) {
 	require.NoError(t, l.Snapshot())
 	// After the snapshot: only in the journal.
 	b := txn("b", 25, "2024-01-03")
-	stage(t, l, "c2", false, Change{Kind: Modified, Txn: b}, Change{Kind: Removed, Txn: Txn{TransactionID: "c"}}, Change{Kind: Added, Txn: txn("d", 7, "2024-02-01")})
+	stage(t, l, "c2", false, Change{Kind: Modified, Txn: b}, Change{Kind: Removed, Txn: Txn{TransactionID: "c"}}, Change{Kind: Added, Txn: txn("d", 7, "2024-02-01")}, Change{Kind: Added, Txn: txn("z", 3, "2023-12-31")})
 	_, err = l.Apply(item, shape, out.emit)
 	require.NoError(t, err)
 
@@ -48,7 +50,7 @@ func TestCopyOfAnOpenLedgerHoldsEveryPointHandedOut(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, c.Snapshot.IsZero())
 	require.Positive(t, c.Journaled)
-	got := allPoints(t, c.Ledger)
+	got := allPoints(t, c)
 	want := allPoints(t, l)
 	require.Equal(t, want, got)
 	live := 0
@@ -57,8 +59,11 @@ func TestCopyOfAnOpenLedgerHoldsEveryPointHandedOut(t *testing.T) {
 			live++
 		}
 	}
-	require.Equal(t, 3, live, "a, b (moved), d")
-	require.Len(t, got, 5, "with the tombstones of b's old identity and of c")
+	require.Equal(t, 4, live, "a, b (moved), d, z (a day before the snapshot's)")
+	require.Len(t, got, 6, "with the tombstones of b's old identity and of c")
+	items, err := c.Items()
+	require.NoError(t, err)
+	require.Equal(t, []string{item}, items)
 	require.NoError(t, c.Close())
 
 	// The owner still commits while a copy is open.
