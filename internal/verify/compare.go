@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -41,6 +42,10 @@ type Options struct {
 	// Examples is how many differences of each kind are named per account;
 	// 0 is 5.
 	Examples int
+	// MissingMeasurementIsEmpty compares a database without the
+	// transaction measurement as one holding no points, instead of failing:
+	// for the plugin's self-check, after InfluxDB lost its data.
+	MissingMeasurementIsEmpty bool
 	// Location is the time zone dates are shown in; nil is UTC.
 	Location *time.Location
 }
@@ -134,7 +139,7 @@ func Verify(ctx context.Context, l Ledger, db *Influx, o Options) (*Report, erro
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
-	if err := db.Check(ctx, ledger.Measurement); err != nil {
+	if err := db.Check(ctx, ledger.Measurement); err != nil && !(o.MissingMeasurementIsEmpty && errors.Is(err, ErrNoMeasurement)) {
 		return nil, err
 	}
 	names, err := l.Items()

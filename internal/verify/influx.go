@@ -36,6 +36,17 @@ type Influx struct {
 	http     *http.Client
 }
 
+// ErrNoMeasurement says that the database exists without the measurement.
+var ErrNoMeasurement = errors.New("no such measurement")
+
+type missingMeasurement struct{ database, measurement string }
+
+func (e *missingMeasurement) Error() string {
+	return fmt.Sprintf("database %q has no measurement %s: is it the database Telegraf writes plaid-sync's points to?", e.database, e.measurement)
+}
+
+func (e *missingMeasurement) Is(target error) bool { return target == ErrNoMeasurement }
+
 // chunkSize is how many rows one chunk of a streamed query holds.
 const chunkSize = 10000
 
@@ -91,7 +102,7 @@ func (c *Influx) Check(ctx context.Context, measurement string) error {
 		return err
 	}
 	if !contains(ms, measurement) {
-		return fmt.Errorf("database %q has no measurement %s: is it the database Telegraf writes plaid-sync's points to?", c.database, measurement)
+		return &missingMeasurement{database: c.database, measurement: measurement}
 	}
 	return nil
 }

@@ -119,7 +119,8 @@ func (p *Plaid) selfCheck(ctx context.Context, acc telegraf.Accumulator, results
 			}
 			return nil
 		},
-		Location: p.location,
+		Location:                  p.location,
+		MissingMeasurementIsEmpty: true,
 	})
 	if written > 0 {
 		c.lastWrite = p.now()
