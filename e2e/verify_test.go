@@ -40,11 +40,12 @@ func (p *pipeline) runVerify(env []string, url, database string, flags ...string
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	r := verifyRun{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
-	if cmd.ProcessState != nil {
-		r.maxRSS = maxRSSKiB(cmd.ProcessState)
+	err := cmd.Start()
+	var peak int64
+	if err == nil {
+		peak = watchPeakRSS(cmd.Process.Pid, cmd.Wait, &err)
 	}
+	r := verifyRun{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), maxRSS: peak}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
