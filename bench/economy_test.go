@@ -123,12 +123,9 @@ func newEconomyFixture(t *testing.T, items, historyDays int) *economyFixture {
 // process would: it reads the state store left by the previous one.
 func (f *economyFixture) plugin(t *testing.T, configure func(*plaid.Plaid)) *plaid.Plaid {
 	t.Helper()
-	p := &plaid.Plaid{
-		AccountsFile: f.ws.AccountsFile,
-		StateDir:     f.ws.StateDir,
-		Timezone:     "UTC",
-		Log:          execdlog.New(io.Discard, execdlog.LevelInfo),
-	}
+	p := plaid.New()
+	p.AccountsFile, p.StateDir, p.Timezone = f.ws.AccountsFile, f.ws.StateDir, "UTC"
+	p.Log = execdlog.New(io.Discard, execdlog.LevelInfo)
 	if configure != nil {
 		configure(p)
 	}

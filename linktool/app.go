@@ -13,16 +13,22 @@ import (
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidini"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid/plaid-go/v42/plaid"
 )
 
 // app is one linktool run: its options, configuration and Plaid client.
 type app struct {
-	opts     options
-	stdout   io.Writer
-	stderr   io.Writer
-	file     *plaidini.File
-	settings plaidini.Settings
+	opts options
+	// stdout and stderr remove every secret linktool knows of (see
+	// internal/redact); rawStderr does not, for the one deliberate
+	// exception: the token that is the only way back after a failure.
+	stdout    io.Writer
+	stderr    io.Writer
+	rawStderr io.Writer
+	secrets   *redact.Redactor
+	file      *plaidini.File
+	settings  plaidini.Settings
 	// settingsErr holds problems of sections other than the one worked on.
 	settingsErr error
 	baseURL     string // Plaid API root in use
@@ -41,21 +47,31 @@ func usagef(format string, args ...any) error {
 }
 
 // run is linktool's whole life, from arguments to exit code; main only adds
-// the process's signals and streams.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// the process's signals and streams. Everything it prints goes through one
+// redactor, which learns the secrets as they come: the public token given,
+// the INI file's credentials and tokens, the tokens Plaid hands over.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	secrets := redact.New()
+	a := &app{stdout: secrets.Writer(stdout), stderr: secrets.Writer(stderr), rawStderr: stderr, secrets: secrets, now: time.Now}
 	opts, err := parseOptions(args)
 	if errors.Is(err, flag.ErrHelp) || err == nil && opts.help {
-		fmt.Fprint(stdout, usageText)
+		fmt.Fprint(a.stdout, usageText)
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "linktool: %v\nRun linktool -h for help.\n", err)
+		fmt.Fprintf(a.stderr, "linktool: %v\nRun linktool -h for help.\n", err)
 		return exitUsage
 	}
-	a := &app{opts: opts, stdout: stdout, stderr: stderr, now: time.Now}
+	a.opts = opts
+	secrets.Add(opts.publicToken)
 	if err := a.loadConfig(); err != nil {
-		fmt.Fprintf(stderr, "linktool: %v\n", err)
+		fmt.Fprintf(a.stderr, "linktool: %v\n", err)
 		return exitUsage
+	}
+	if opts.action == actionExchange {
+		if err := a.readPublicToken(stdin); err != nil {
+			return a.fail(err)
+		}
 	}
 	var code int
 	switch opts.action {
@@ -80,12 +96,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // loadConfig reads the INI file and builds the Plaid client from [PLAID].
 func (a *app) loadConfig() error {
+	a.learnFileSecrets()
+	a.removeStaleTemps()
 	f, err := plaidini.Load(a.opts.config)
 	if err != nil {
 		return err
 	}
 	a.file = f
-	if warn := plaidini.InsecurePermissions(a.opts.config); warn != "" {
+	if warn := worldAccessible(a.opts.config); warn != "" {
 		fmt.Fprintf(a.stderr, "Warning: %s\n", warn)
 	}
 	st, err := f.Settings()
@@ -96,6 +114,13 @@ func (a *app) loadConfig() error {
 		a.settingsErr = err
 	}
 	a.settings = st
+	for _, s := range st.Skipped {
+		fmt.Fprintf(a.stderr, "Warning: %s; to link it again: %s\n", s, a.command("--link", s.Section))
+	}
+	a.secrets.Add(st.ClientID, st.Secret)
+	for _, it := range st.Items {
+		a.secrets.Add(it.AccessToken)
+	}
 	if !f.Has(plaidini.CredentialsSection) {
 		return usagef("%s has no [%s] section with client_id, secret and environment", a.opts.config, plaidini.CredentialsSection)
 	}
@@ -141,11 +166,22 @@ func (a *app) checkNewName(name string) error {
 			return usagef("%q is reserved for linktool's own settings; choose another name", name)
 		}
 	}
-	if a.file.Has(name) {
+	if a.file.Has(name) && !a.skipped(name) {
 		return usagef("%s already has a section [%s] (line %d); choose another name, or repair it with: %s",
 			a.opts.config, name, a.file.SectionLine(name), a.command("--update", name))
 	}
 	return nil
+}
+
+// skipped reports whether [name] is an item section without a usable
+// access_token: linking fills it in.
+func (a *app) skipped(name string) bool {
+	for _, s := range a.settings.Skipped {
+		if s.Section == name {
+			return true
+		}
+	}
+	return false
 }
 
 // existingItem returns the configured item called name, or an error that

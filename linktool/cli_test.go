@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid/plaid-go/v42/plaid"
 	"github.com/stretchr/testify/require"
 )
@@ -43,7 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{"two actions", []string{"-c", path, "--status", "--remove", "X"}, "choose one of"},
 		{"alias disagrees", []string{"-c", path, "--link", "A", "--link-account", "B"}, "name different items"},
 		{"stray argument", []string{"-c", path, "--link", "Test", "Chase"}, `unexpected argument "Chase"`},
-		{"exchange without token", []string{"-c", path, "--exchange", "A"}, "--exchange needs --public-token"},
+		{"exchange without token", []string{"-c", path, "--exchange", "A"}, "no public token on standard input"},
 		{"hosted with remove", []string{"-c", path, "--remove", "A", "--hosted"}, "--hosted goes with --link or --update"},
 		{"unknown flag", []string{"-c", path, "--lnk", "A"}, "flag provided but not defined: -lnk"},
 		{"reserved name", []string{"-c", path, "--sandbox-link", "plaid"}, `"plaid" is reserved`},
@@ -91,15 +91,16 @@ func TestSandboxLink(t *testing.T) {
 
 	res := runTool(t, "-c", path, "--sandbox-link", "Sandbox Bank", "--username", "user_transactions_dynamic")
 	require.Equal(t, exitOK, res.code, res.stderr)
-	require.Contains(t, res.stderr, "mode 0644, readable or writable by other users; run: chmod 600 "+path)
+	require.Contains(t, res.stderr, "has mode 0644, which lets every user on this host read or write it; run: chmod o-rwx "+path)
 	require.Regexp(t, `^Public token obtained \[public-sandbox-[0-9a-f]{4}…\]\. Exchanging for access token\.
 Access token received: access-sandbox-[0-9a-f]{4}…
 Saving new link to configuration file
 Backing up existing configuration to: .*\.bkp
 Overwriting existing config file: .*plaid\.ini
+.*plaid\.ini had mode 0644, readable or writable by every user; it now has mode 0640\.
 Sandbox Bank is linked and is ready to sync\.
 $`, res.stdout)
-	content := requireSaved(t, res, path, original)
+	content := requireSavedWithMode(t, res, path, original, 0o640)
 	token := savedToken(t, path, "Sandbox Bank")
 	require.Equal(t, original+"\n[Sandbox Bank]\naccess_token = "+token+"\n", content)
 	require.NotContains(t, res.stdout+res.stderr, token, "the access token is only shown redacted")
@@ -132,7 +133,7 @@ func TestExchange(t *testing.T) {
 
 	res := runTool(t, "-c", path, "--exchange", "Recovered Bank", "--public-token", public)
 	require.Equal(t, exitOK, res.code, res.stderr)
-	require.Contains(t, res.stdout, "Public token obtained ["+plaidapi.Redact(public)+"]. Exchanging for access token.\n")
+	require.Contains(t, res.stdout, "Public token obtained ["+redact.Token(public)+"]. Exchanging for access token.\n")
 	require.Contains(t, res.stdout, "Recovered Bank is linked and is ready to sync.\n")
 	requireSaved(t, res, path, original)
 	_, ok := emuItem(t, emu, savedToken(t, path, "Recovered Bank"))
@@ -151,7 +152,9 @@ func TestExchangeFailurePrintsRecoveryCommand(t *testing.T) {
 	res := runTool(t, "-c", path, "--exchange", "My Bank", "--public-token", public)
 	require.Equal(t, exitFailed, res.code)
 	require.Contains(t, res.stderr, "Exchanging the public token failed: /item/public_token/exchange: INVALID_PUBLIC_TOKEN")
-	require.Contains(t, res.stderr, "linktool -c "+path+" --exchange 'My Bank' --public-token "+public+"\n")
+	require.Contains(t, res.stderr, "run:\n    linktool -c "+path+" --exchange 'My Bank' --public-token -\n"+
+		"and paste this public token when it asks (it is shown here only):\n    "+public+"\n")
+	require.Equal(t, 1, strings.Count(res.stdout+res.stderr, public), "the public token is printed once")
 	requireUntouched(t, path, original)
 }
 
@@ -293,6 +296,19 @@ func TestStatusReportsBrokenSections(t *testing.T) {
 	res := runTool(t, "-c", path, "--status")
 	require.Equal(t, exitFailed, res.code)
 	require.Contains(t, res.stderr, "item [Half Linked] has no access_token")
+	hint := "linktool -c " + path + " --link 'Half Linked'"
+	require.Contains(t, res.stderr, hint)
+
+	// The hint leads somewhere: linking fills the section in place.
+	res = runTool(t, "-c", path, "--sandbox-link", "Half Linked")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(data), "[Half Linked]"))
+	require.Contains(t, string(data), "disabled = no")
+	res = runTool(t, "-c", path, "--status")
+	require.NotContains(t, res.stderr, "Half Linked")
+	require.Contains(t, res.stdout, "Half Linked")
 }
 
 // hostedLinkToken finds the link token behind a Hosted Link URL, as the

@@ -34,6 +34,7 @@ func (a *app) sandboxLink(ctx context.Context) int {
 	if err != nil {
 		return a.fail(err)
 	}
+	a.secrets.Add(publicToken)
 	return a.finishLink(ctx, name, publicToken)
 }
 
@@ -63,13 +64,12 @@ func (a *app) remove(ctx context.Context) int {
 		fmt.Fprintf(a.stderr, "Removing %s at Plaid failed: %v\n%s was not changed; try again later.\n", name, err, a.opts.config)
 		return exitFailed
 	}
-	backup, uerr := plaidini.Update(a.opts.config, a.now(), func(f *plaidini.File) error { return f.RemoveSection(name) })
+	_, uerr := a.rewrite(func(f *plaidini.File) error { return f.RemoveSection(name) })
 	if uerr != nil {
 		fmt.Fprintf(a.stderr, "Deleting [%s] from %s failed: %v\nThe item is gone at Plaid; delete its section from %s yourself.\n",
 			name, a.opts.config, uerr, a.opts.config)
 		return exitFailed
 	}
-	a.reportRewrite(backup)
 	fmt.Fprintf(a.stdout, "%s was removed.\n", name)
 	return exitOK
 }

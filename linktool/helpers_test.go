@@ -93,7 +93,7 @@ func runTool(t *testing.T, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var stdout, stderr syncBuffer
-	code := run(ctx, args, &stdout, &stderr)
+	code := run(ctx, args, nil, &stdout, &stderr)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
@@ -108,7 +108,7 @@ func startTool(t *testing.T, args ...string) *background {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	b := &background{done: make(chan int, 1), cancel: cancel}
-	go func() { b.done <- run(ctx, args, &b.stdout, &b.stderr) }()
+	go func() { b.done <- run(ctx, args, nil, &b.stdout, &b.stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -159,11 +159,17 @@ func backups(t *testing.T, path string) []string {
 // holding the original, both files 0600, and the printed messages.
 func requireSaved(t *testing.T, res result, path, original string) string {
 	t.Helper()
+	return requireSavedWithMode(t, res, path, original, 0o600)
+}
+
+// requireSavedWithMode is requireSaved for a file that keeps another mode.
+func requireSavedWithMode(t *testing.T, res result, path, original string, mode os.FileMode) string {
+	t.Helper()
 	b := backups(t, path)
 	require.Len(t, b, 1)
 	require.Equal(t, original, readFile(t, b[0]), "the backup holds the original")
 	requireMode(t, b[0], 0o600)
-	requireMode(t, path, 0o600)
+	requireMode(t, path, mode)
 	require.Contains(t, res.stdout, "Backing up existing configuration to: "+b[0]+"\n")
 	require.Contains(t, res.stdout, "Overwriting existing config file: "+path+"\n")
 	content := readFile(t, path)

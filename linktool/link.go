@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
 // plaidSDKURL is where Plaid serves Link's browser SDK; it must be loaded
@@ -55,6 +55,7 @@ func (a *app) link(ctx context.Context, update bool) int {
 	if err != nil {
 		return a.fail(err)
 	}
+	a.secrets.Add(lt.token)
 
 	waitCtx, cancel := context.WithTimeout(ctx, a.opts.timeout)
 	defer cancel()
@@ -91,8 +92,9 @@ func (a *app) link(ctx context.Context, update bool) int {
 			why, a.opts.config, retry)
 		return exitFailed
 	}
+	a.secrets.Add(res.publicToken)
 	if update {
-		fmt.Fprintf(a.stdout, "Public token obtained [%s].\n", plaidapi.Redact(res.publicToken))
+		fmt.Fprintf(a.stdout, "Public token obtained [%s].\n", redact.Token(res.publicToken))
 		fmt.Fprintln(a.stdout, "There is nothing else to do, the account should sync properly now with the existing credentials.")
 		return exitOK
 	}

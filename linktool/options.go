@@ -48,7 +48,7 @@ const usageText = `linktool links banks to Plaid and keeps the INI file of teleg
 Usage:
   linktool -c FILE --link NAME [--hosted] [--listen ADDR] [--timeout DUR]
   linktool -c FILE --update NAME [--hosted] [--listen ADDR] [--timeout DUR]
-  linktool -c FILE --exchange NAME --public-token TOKEN
+  linktool -c FILE --exchange NAME [--public-token -]
   linktool -c FILE --remove NAME
   linktool -c FILE --status
   linktool -c FILE --sandbox-link NAME [--institution ID] [--username USER]
@@ -61,8 +61,11 @@ Commands:
                        --update-account). In the sandbox environment the item is
                        first put into ITEM_LOGIN_REQUIRED (/sandbox/item/reset_login)
                        so the flow can be tried.
-  --exchange NAME      Finish a link whose exchange or save failed, with the
-                       public token linktool printed (valid for 30 minutes).
+  --exchange NAME      Finish a link whose exchange failed, with the public token
+                       linktool printed (valid for 30 minutes). The token is read
+                       from standard input (paste it when asked, or pipe it in),
+                       or from the environment variable LINKTOOL_PUBLIC_TOKEN;
+                       both keep it out of ps and your shell history.
   --remove NAME        Remove item NAME at Plaid (/item/remove, which ends billing
                        for it) and delete its section.
   --status             One line per item: institution, accounts, last successful
@@ -80,7 +83,9 @@ Options:
   --listen ADDR        Where the local page listens (default 127.0.0.1:4583).
                        Loopback addresses only.
   --timeout DUR        How long to wait for the browser (default 30m).
-  --public-token TOKEN With --exchange: the public-... token to exchange.
+  --public-token TOKEN With --exchange: the public-... token to exchange; "-"
+                       reads it from standard input. A token given here shows in
+                       ps and shell history: prefer stdin or LINKTOOL_PUBLIC_TOKEN.
   --institution ID     With --sandbox-link: institution (default ins_109508).
   --username USER      With --sandbox-link: sandbox username (default user_good).
   -h, --help           This help.
@@ -90,7 +95,8 @@ Examples:
   linktool -c plaid.ini --link 'Test Chase'
   linktool -c plaid.ini --link 'Test Chase' --hosted
   linktool -c plaid.ini --update 'Test Chase'
-  linktool -c plaid.ini --exchange 'Test Chase' --public-token public-sandbox-...
+  linktool -c plaid.ini --exchange 'Test Chase'        (then paste the token)
+  linktool -c plaid.ini --exchange 'Test Chase' < public-token.txt
   linktool -c plaid.ini --remove 'Test Chase'
   linktool -c plaid.ini --status
   linktool -c plaid.ini --sandbox-link 'Sandbox Bank' --username user_transactions_dynamic
@@ -98,8 +104,15 @@ Examples:
   open the printed URL on your own machine; or use --hosted.
 
 Every change of the file takes a lock (FILE.lock), backs the file up first to
-FILE.<unix time>.bkp (mode 0600), and replaces it atomically with mode 0600,
-keeping comments and layout.
+FILE.<unix time>.bkp (mode 0600), and replaces it atomically, keeping comments,
+layout and the file's mode (0600, 0640 and 0400 stay; access for every user
+is removed, and linktool says so). Temporary copies that an interrupted change
+left behind (.FILE.tmp-*) are removed at the next run.
+
+Tokens and the Plaid secret are shown shortened (access-sandbox-41c2…) in
+everything linktool prints, except the token that is the only way back after
+a failure: the public token when the exchange fails, the access token when
+saving it fails. Each is printed once, in full, on standard error.
 
 Exit codes:
   0    success
@@ -180,8 +193,6 @@ func parseOptions(args []string) (options, error) {
 		return o, errors.New("the configuration file is required: -c plaid.ini")
 	case o.action != actionStatus && strings.TrimSpace(o.name) == "":
 		return o, errors.New("the item name is empty")
-	case o.action == actionExchange && o.publicToken == "":
-		return o, errors.New("--exchange needs --public-token with the public-... token linktool printed")
 	case o.action != actionExchange && set["public-token"]:
 		return o, errors.New("--public-token goes with --exchange")
 	case o.hosted && o.action != actionLink && o.action != actionUpdate:

@@ -31,6 +31,16 @@ var pageTemplate = template.Must(template.ParseFS(webFiles, "web/link.html"))
 
 const maxReportBytes = 64 << 10
 
+// The page's server gives a client this long to send a request's headers,
+// and its whole request with the body: a stalled or hostile client must not
+// hold a connection (and linktool) for ever. Variables for the tests.
+var (
+	pageHeaderTimeout = 10 * time.Second
+	pageReadTimeout   = 30 * time.Second
+	pageWriteTimeout  = time.Minute
+	pageIdleTimeout   = 30 * time.Second
+)
+
 // pageResult is what the browser reported: a public token, or an exit.
 type pageResult struct {
 	publicToken string
@@ -108,7 +118,13 @@ func (p *linkPage) start(name string, update bool, linkToken, sdkURL, apiURL str
 	p.name, p.update, p.linkToken, p.sdkURL = name, update, linkToken, sdkURL
 	p.sdkOrigin = originOf(sdkURL)
 	p.apiOrigin = originOf(apiURL)
-	p.server = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second}
+	p.server = &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: pageHeaderTimeout,
+		ReadTimeout:       pageReadTimeout,
+		WriteTimeout:      pageWriteTimeout,
+		IdleTimeout:       pageIdleTimeout,
+	}
 	go func() { _ = p.server.Serve(p.listener) }()
 }
 

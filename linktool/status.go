@@ -128,8 +128,8 @@ func (a *app) checkItem(ctx context.Context, it plaidini.Item) itemHealth {
 // exitFailed when any item needs attention.
 func (a *app) status(ctx context.Context) int {
 	code := exitOK
-	if a.settingsErr != nil {
-		// Already printed as a warning: sections that cannot be synced.
+	if a.settingsErr != nil || len(a.settings.Skipped) > 0 {
+		// Already printed as warnings: sections that cannot be synced.
 		code = exitFailed
 	}
 	if len(a.settings.Items) == 0 {

@@ -12,6 +12,8 @@ TELEGRAF_BIN="$CACHE_DIR/telegraf-$TELEGRAF_VERSION/telegraf"
 need_packages=()
 command -v influxd >/dev/null 2>&1 || need_packages+=(influxdb)
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+# strace kills plaid-sync at a chosen stdout write (e2e/killwrite_test.go).
+command -v strace >/dev/null 2>&1 || need_packages+=(strace)
 if [ ${#need_packages[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "setup: missing ${need_packages[*]}; run as root, or: sudo apt-get install -y ${need_packages[*]}" >&2

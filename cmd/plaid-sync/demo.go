@@ -66,7 +66,8 @@ func runDemo(o options, stdout, stderr io.Writer) int {
 	}
 	log.Infof("demo: Plaid emulator at %s; %d sandbox items linked into %s", url, len(demoItems), accountsFile)
 
-	p := &plaidinput.Plaid{AccountsFile: accountsFile, StateDir: filepath.Join(dir, "state"), Log: log}
+	p := plaidinput.New()
+	p.AccountsFile, p.StateDir, p.Log = accountsFile, filepath.Join(dir, "state"), log
 	if err := p.Init(); err != nil {
 		log.Errorf("%v", err)
 		return 1

@@ -18,10 +18,12 @@ import (
 // a gather in progress short, and what it committed is written out first.
 //
 // Telegraf's shim would do the same with one write system call per metric;
-// here a tracked group of points reaches stdout in one write and is reported
-// delivered only then.
+// here a tracked group of points reaches stdout in writes of whole lines, each
+// small enough for the pipe to take atomically, and is reported delivered
+// only once the last of them succeeded.
 func runExecd(p *plaid.Plaid, o options, stdin io.Reader, stdout io.Writer) int {
 	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
+	acc.onError = func(err error) { p.Log.Errorf("%v", err) }
 
 	stop := make(chan struct{})
 	var stopOnce sync.Once

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"sync"
@@ -12,27 +11,44 @@ import (
 	"github.com/influxdata/telegraf/metric"
 )
 
+// pipeBuf is the most one write(2) to a pipe moves atomically on Linux
+// (PIPE_BUF): a process killed at any moment has written such a write whole
+// or not at all.
+const pipeBuf = 4096
+
+// untrackedBacklog bounds the untracked lines held between flushes (a replay
+// writes thousands of them).
+const untrackedBacklog = 64 << 10
+
 // lineAccumulator writes metrics to stdout as line protocol with nanosecond
-// timestamps. A tracked group is written through to the output before it is
-// reported delivered, so a group counts as delivered only once Telegraf can
-// read all of it; untracked metrics are written out by flush.
+// timestamps. Every write(2) holds whole lines only and at most pipeBuf
+// bytes, so a SIGKILL between two writes never leaves Telegraf a line cut
+// short, which it would parse at EOF into a bogus point. A line longer than
+// pipeBuf (rare: a point is some 450 bytes) goes out alone, in one write that
+// may be cut if the process is killed while the pipe is full. A tracked group
+// is reported delivered once its last write succeeded; untracked metrics are
+// written out by flush, or once untrackedBacklog bytes wait.
 type lineAccumulator struct {
 	mu        sync.Mutex
-	out       *bufio.Writer
+	out       io.Writer
 	enc       lineprotocol.Encoder
+	lines     []byte // encoded lines not yet written
+	lineEnds  []int  // offset in lines just past each line
 	delivered chan telegraf.DeliveryInfo
-	err       error       // the first write error; nothing is delivered after it
+	err       error       // the first write error; nothing is written or delivered after it
 	onDrop    func(error) // told about a metric that cannot be encoded
+	onError   func(error) // told about a gather error
 }
 
 func newLineAccumulator(w io.Writer, onDrop func(error)) *lineAccumulator {
-	a := &lineAccumulator{out: bufio.NewWriterSize(w, 64<<10), onDrop: onDrop}
+	a := &lineAccumulator{out: w, onDrop: onDrop}
 	a.enc.SetPrecision(lineprotocol.Nanosecond)
 	return a
 }
 
-// encodeLocked appends m to the buffer; the caller holds mu. A metric that
-// line protocol cannot express is dropped with a report, the rest go on.
+// encodeLocked appends m to the lines to write; the caller holds mu. A
+// metric that line protocol cannot express is dropped with a report, the
+// rest go on.
 func (a *lineAccumulator) encodeLocked(m telegraf.Metric) bool {
 	a.enc.Reset()
 	a.enc.StartLine(m.Name())
@@ -54,10 +70,28 @@ func (a *lineAccumulator) encodeLocked(m telegraf.Metric) bool {
 		a.drop(fmt.Errorf("%s: %w", m.Name(), err))
 		return false
 	}
-	if _, err := a.out.Write(a.enc.Bytes()); err != nil && a.err == nil {
-		a.err = err
-	}
+	a.lines = append(a.lines, a.enc.Bytes()...)
+	a.lineEnds = append(a.lineEnds, len(a.lines))
 	return true
+}
+
+// writeLocked writes every encoded line out, as many whole lines a write as
+// fit in pipeBuf, and records the first error; the caller holds mu.
+func (a *lineAccumulator) writeLocked() {
+	start := 0
+	for i := 0; i < len(a.lineEnds) && a.err == nil; {
+		// Always at least one line, however long.
+		j := i + 1
+		for j < len(a.lineEnds) && a.lineEnds[j]-start <= pipeBuf {
+			j++
+		}
+		end := a.lineEnds[j-1]
+		if _, err := a.out.Write(a.lines[start:end]); err != nil {
+			a.err = err
+		}
+		start, i = end, j
+	}
+	a.lines, a.lineEnds = a.lines[:0], a.lineEnds[:0]
 }
 
 func (a *lineAccumulator) drop(err error) {
@@ -82,13 +116,11 @@ func fieldValue(v any) (lineprotocol.Value, bool) {
 	return lineprotocol.NewValue(v)
 }
 
-// flush writes out what is buffered.
+// flush writes out the untracked metrics still held.
 func (a *lineAccumulator) flush() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.out.Flush(); err != nil && a.err == nil {
-		a.err = err
-	}
+	a.writeLocked()
 	return a.err
 }
 
@@ -115,13 +147,20 @@ func (a *lineAccumulator) AddHistogram(name string, fields map[string]interface{
 func (a *lineAccumulator) AddMetric(m telegraf.Metric) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.encodeLocked(m)
+	if a.encodeLocked(m) && len(a.lines) >= untrackedBacklog {
+		a.writeLocked()
+	}
 }
 
 func (a *lineAccumulator) SetPrecision(time.Duration) {}
 
-// AddError is part of telegraf.Accumulator; the plugin logs its own errors.
-func (*lineAccumulator) AddError(error) {}
+// AddError reports a gather error the way Telegraf's execd counts one: as
+// an E! line on stderr.
+func (a *lineAccumulator) AddError(err error) {
+	if a.onError != nil && err != nil {
+		a.onError(err)
+	}
+}
 
 func (a *lineAccumulator) WithTracking(maxTracked int) telegraf.TrackingAccumulator {
 	a.mu.Lock()
@@ -134,22 +173,22 @@ func (a *lineAccumulator) AddTrackingMetric(m telegraf.Metric) telegraf.Tracking
 	return a.AddTrackingMetricGroup([]telegraf.Metric{m})
 }
 
-// AddTrackingMetricGroup writes the group through to the output before
-// reporting it delivered; a failed write reports it not delivered.
+// AddTrackingMetricGroup writes the group out, after any untracked metrics
+// still held, before reporting it delivered; a failed write reports it not
+// delivered.
 func (a *lineAccumulator) AddTrackingMetricGroup(group []telegraf.Metric) telegraf.TrackingID {
 	tracked, id := metric.WithGroupTracking(group, a.onDelivery)
 	a.mu.Lock()
 	for _, m := range tracked {
 		a.encodeLocked(m)
 	}
-	if err := a.out.Flush(); err != nil && a.err == nil {
-		a.err = err
-	}
+	a.writeLocked()
 	failed := a.err != nil
 	a.mu.Unlock()
 	for _, m := range tracked {
 		if failed {
-			m.Drop()
+			// Reject, not Drop: a dropped metric counts as delivered.
+			m.Reject()
 		} else {
 			m.Accept()
 		}

@@ -105,16 +105,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	log := execdlog.New(stderr, execdlog.LevelInfo)
-	p, err := loadConfig(o.configPath)
+	p, logLevel, err := loadConfig(o.configPath)
 	if err != nil {
 		log.Errorf("%v", err)
 		return 1
 	}
-	level, err := execdlog.ParseLevel(p.LogLevel)
-	if err != nil {
-		level = execdlog.LevelInfo
+	if logLevel != "" {
+		level, err := execdlog.ParseLevel(logLevel)
+		if err != nil {
+			log.Errorf("%s: log_level: %v", o.configPath, err)
+			return 1
+		}
+		log.SetLevel(level)
 	}
-	log.SetLevel(level)
 	p.Log = log
 	if err := p.Init(); err != nil {
 		log.Errorf("%s: %v", o.configPath, err)

@@ -213,7 +213,7 @@ func TestOnceReportsTheItemThatNeedsItsLogin(t *testing.T) {
 	require.Contains(t, stderr, "*** Plaid error: ITEM_LOGIN_REQUIRED ***")
 	require.Contains(t, stderr, "*** re-run with: ***")
 	require.Contains(t, stderr, fmt.Sprintf("linktool -c %s --update '%s'", e.ini, broken.Name))
-	require.Contains(t, stderr, fmt.Sprintf("W! [%s] ITEM_LOGIN_REQUIRED", broken.Name))
+	require.Contains(t, stderr, fmt.Sprintf("E! [%s] ITEM_LOGIN_REQUIRED", broken.Name))
 	require.Contains(t, stdout, `login_required=true`)
 }
 

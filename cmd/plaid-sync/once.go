@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid-sync/telegraf-plaid/plugins/inputs/plaid"
 )
 
@@ -17,6 +18,7 @@ const staleAfter = 3 * 24 * time.Hour
 // stderr. Its exit status is 1 when any item failed.
 func gatherOnce(p *plaid.Plaid, stdout, stderr io.Writer) int {
 	acc := newLineAccumulator(stdout, func(err error) { p.Log.Errorf("dropping a metric: %v", err) })
+	acc.onError = func(err error) { p.Log.Errorf("%v", err) }
 	gatherErr := p.Gather(acc)
 	flushErr := acc.flush()
 	p.Stop()
@@ -40,7 +42,10 @@ func gatherOnce(p *plaid.Plaid, stdout, stderr io.Writer) int {
 
 // writeSummary reads like plaid-sync's: one line per item, Plaid's error with
 // the command that fixes it, and warnings about items that stopped updating.
-func writeSummary(w io.Writer, results []plaid.ItemResult, now time.Time) {
+// It is written past the logger, so it goes through the process-wide
+// redactor the plugin registered its credentials with.
+func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
+	w := redact.New().Writer(stderr)
 	width := 0
 	for i := range results {
 		width = max(width, len([]rune(results[i].Name)))
@@ -56,7 +61,7 @@ func writeSummary(w io.Writer, results []plaid.ItemResult, now time.Time) {
 		}
 		fmt.Fprintf(w, "%s : *** Plaid error: %s ***\n", pad, r.Status)
 		if r.Err != nil {
-			for _, line := range wrap(r.Err.Error(), 72) {
+			for _, line := range wrap(redact.Text(r.Err.Error()), 72) {
 				fmt.Fprintf(w, "%s : %s\n", pad, line)
 			}
 		}

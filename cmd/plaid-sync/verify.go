@@ -64,7 +64,7 @@ func runVerify(o options, stdout, stderr io.Writer) int {
 	if v.stdout && !v.repair {
 		return fail(errors.New("-stdout goes with -repair"))
 	}
-	p, err := loadConfig(o.configPath)
+	p, _, err := loadConfig(o.configPath)
 	if err != nil {
 		return fail(err)
 	}

@@ -1,8 +1,9 @@
 // Package execdlog is a telegraf.Logger for plugins run by Telegraf's execd
 // input. Each message becomes one stderr line starting with Telegraf's level
 // prefix ("E! ", "W! ", "I! ", "D! "), which execd maps to its own log level.
-// Unlike the shim's logger it keeps nothing in memory, and it removes known
-// secrets from every line.
+// Unlike the shim's logger it keeps nothing in memory, and every line goes
+// through a redactor (internal/redact): token shapes, the secrets given to
+// Redact and those registered process-wide never reach stderr.
 package execdlog
 
 import (
@@ -12,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/influxdata/telegraf"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
 // Levels, re-exported so that callers need not import telegraf for them.
@@ -31,12 +34,12 @@ type Logger struct {
 	mu      sync.Mutex
 	w       io.Writer
 	level   telegraf.LogLevel
-	secrets map[string]struct{}
+	secrets *redact.Redactor
 }
 
 // New returns a logger writing to w messages at level or more severe.
 func New(w io.Writer, level telegraf.LogLevel) *Logger {
-	return &Logger{w: w, level: level}
+	return &Logger{w: w, level: level, secrets: redact.New()}
 }
 
 // ParseLevel maps "error", "warn", "info", "debug" (or "") to a level.
@@ -56,23 +59,11 @@ func ParseLevel(s string) (telegraf.LogLevel, error) {
 	return telegraf.None, fmt.Errorf("unknown log level %q", s)
 }
 
-// Redact makes the logger replace each secret with a short redacted form
-// wherever it appears. Secrets shorter than 6 bytes are too likely to match
-// ordinary text and are left out. Calling it again with the same secrets
-// adds nothing.
-func (l *Logger) Redact(secrets ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, s := range secrets {
-		if len(s) < 6 {
-			continue
-		}
-		if l.secrets == nil {
-			l.secrets = make(map[string]struct{})
-		}
-		l.secrets[s] = struct{}{}
-	}
-}
+// Redact makes the logger remove each secret wherever it appears, in any
+// case or escaped form and even cut short (see internal/redact). Secrets
+// shorter than 6 bytes are too likely to match ordinary text and are left
+// out. Calling it again with the same secrets adds nothing.
+func (l *Logger) Redact(secrets ...string) { l.secrets.Add(secrets...) }
 
 func (l *Logger) SetLevel(level telegraf.LogLevel) {
 	l.mu.Lock()
@@ -95,9 +86,7 @@ func (l *Logger) print(level telegraf.LogLevel, prefix, msg string) {
 	if level > l.level {
 		return
 	}
-	for s := range l.secrets {
-		msg = strings.ReplaceAll(msg, s, s[:4]+"…")
-	}
+	msg = l.secrets.String(msg)
 	msg = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' {
 			return ' '

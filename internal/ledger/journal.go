@@ -57,16 +57,22 @@ func (j *journal) reopen() error {
 
 // record appends the groups' points and makes them durable.
 func (j *journal) record(groups ...Group) error {
-	var buf []byte
+	n := 0
+	for _, g := range groups {
+		n += len(g.Points)
+	}
+	buf := make([]byte, 0, n*256)
 	for _, g := range groups {
 		for i := range g.Points {
-			e := encoder{buf: make([]byte, 0, 256)}
+			head := len(buf)
+			buf = append(buf, make([]byte, 8)...) // length and checksum, below
+			e := encoder{buf: buf}
 			e.string(g.Item)
 			e.buf = append(e.buf, g.keys[i][:]...)
-			e.buf = append(e.buf, encodePoint(&g.Points[i])...)
-			buf = binary.BigEndian.AppendUint32(buf, uint32(len(e.buf)))
-			buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(e.buf, castagnoli))
-			buf = append(buf, e.buf...)
+			buf = appendPoint(e.buf, &g.Points[i])
+			body := buf[head+8:]
+			binary.BigEndian.PutUint32(buf[head:], uint32(len(body)))
+			binary.BigEndian.PutUint32(buf[head+4:], crc32.Checksum(body, castagnoli))
 		}
 	}
 	if len(buf) == 0 {

@@ -267,7 +267,13 @@ func decodeChanges(b []byte) ([]Change, error) {
 }
 
 func encodePoint(p *Point) []byte {
-	e := encoder{buf: make([]byte, 0, 196)}
+	return appendPoint(make([]byte, 0, 196), p)
+}
+
+// appendPoint appends p's record to buf.
+func appendPoint(buf []byte, p *Point) []byte {
+	start := len(buf)
+	e := encoder{buf: buf}
 	e.byte(recordV2)
 	var flags byte
 	if p.Live {
@@ -290,7 +296,7 @@ func encodePoint(p *Point) []byte {
 	e.string(p.PaymentChannel)
 	e.string(p.PendingTransactionID)
 	e.string(p.AuthorizedDate)
-	return e.seal()
+	return binary.BigEndian.AppendUint32(e.buf, crc32.Checksum(e.buf[start:], castagnoli))
 }
 
 func decodePoint(b []byte) (Point, error) {

@@ -1,6 +1,6 @@
 // Package plaidapi holds what the plugin and linktool share about talking to
-// Plaid: where the API lives, how the client is built, what its errors mean
-// and how tokens are shown without leaking them.
+// Plaid: where the API lives, how the client is built, what its errors mean,
+// and that those errors never carry a secret of the request.
 package plaidapi
 
 import (

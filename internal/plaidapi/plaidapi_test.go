@@ -2,9 +2,15 @@ package plaidapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/plaid/plaid-go/v42/plaid"
@@ -109,16 +115,63 @@ func TestFromPlaidGo(t *testing.T) {
 	require.NoError(t, FromPlaidGo(nil, nil))
 }
 
-func TestRedact(t *testing.T) {
-	cases := map[string]string{
-		"access-sandbox-8f3a1b2c-1111-2222-3333-444455556666":    "access-sandbox-8f3a…",
-		"public-production-1f2e3d4c-aaaa-bbbb-cccc-ddddeeeeffff": "public-production-1f2e…",
-		"link-sandbox-12345678-abcd":                             "link-sandbox-1234…",
-		"0123456789abcdef0123456789abcd":                         "0123…",
-		"short":                                                  "…",
-		"":                                                       "",
+// A server or proxy that echoes the request back in its errors: nothing of
+// the client id, the secret or the token reaches the *Error, whatever the
+// echo's form.
+func TestErrorsCarryNoSecretOfTheRequest(t *testing.T) {
+	const (
+		clientID = "5f0c1d2e3a4b5c6d7e8f9a0b"
+		secret   = "8c2d0e6f4a1b3c5d7e9f0a2b4c6d8e"
+		token    = "access-production-8f3a1b2c-1111-4222-8333-444455556666"
+	)
+	echoes := map[string]func(w http.ResponseWriter, echo string){
+		"json error": func(w http.ResponseWriter, echo string) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			msg, _ := json.Marshal("bad request: " + echo)
+			fmt.Fprintf(w, `{"error_type":"INVALID_REQUEST","error_code":"INVALID_FIELD","error_message":%s,"display_message":%s,"request_id":%s}`, msg, msg, msg)
+		},
+		"html 502": func(w http.ResponseWriter, echo string) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprintf(w, "<html><body><h1>502 Bad Gateway</h1><pre>%s</pre></body></html>", html.EscapeString(echo))
+		},
+		"garbled 200": func(w http.ResponseWriter, echo string) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"item": %s`, echo)
+		},
 	}
-	for in, want := range cases {
-		require.Equal(t, want, Redact(in), "Redact(%q)", in)
+	forms := map[string]func(string) string{
+		"as sent":      func(s string) string { return s },
+		"upper-cased":  strings.ToUpper,
+		"url-encoded":  func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "-", "%2D") },
+		"json-escaped": func(s string) string { return strings.ReplaceAll(s, "-", `\u002d`) },
+		"cut at 90":    func(s string) string { return s[:90] },
+		"cut at 131":   func(s string) string { return s[:131] },
 	}
+	var kind, form string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		echo := fmt.Sprintf("%s %s?%s id=%s secret=%s %s", r.Method, r.URL.Path, r.URL.RawQuery,
+			r.Header.Get("PLAID-CLIENT-ID"), r.Header.Get("PLAID-SECRET"), body)
+		echoes[kind](w, forms[form](echo))
+	}))
+	defer srv.Close()
+	client := NewClient(Options{ClientID: clientID, Secret: secret, BaseURL: srv.URL})
+	tried := 0
+	for kind = range echoes {
+		for form = range forms {
+			_, resp, err := client.PlaidApi.ItemGet(context.Background()).ItemGetRequest(*plaid.NewItemGetRequest(token)).Execute()
+			pe, ok := AsError(FromPlaidGo(err, resp))
+			require.True(t, ok, "%s, %s", kind, form)
+			all := strings.ToLower(fmt.Sprint(pe.Error(), pe.Message, pe.DisplayMessage, pe.RequestID, pe.Code, pe.Type))
+			for _, s := range []string{clientID, secret, strings.TrimPrefix(token, "access-production-")} {
+				for i := 0; i+12 <= len(s); i++ {
+					require.NotContains(t, all, s[i:i+12], "%s, %s: %s", kind, form, pe.Error())
+				}
+			}
+			tried++
+		}
+	}
+	t.Logf("%d echoes tried", tried)
 }

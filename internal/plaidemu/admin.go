@@ -49,6 +49,7 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request, path strin
 				writeJSON(w, http.StatusOK, map[string]bool{"enabled": on})
 			}},
 		},
+		"/emulator/reset_cursors": {{http.MethodPost, e.adminResetCursors}},
 		"/emulator/link/complete": {{http.MethodPost, e.adminLinkComplete}},
 		"/emulator/link/cancel":   {{http.MethodPost, e.adminLinkCancel}},
 	}
@@ -142,6 +143,26 @@ func (e *Emulator) adminRateLimits(w http.ResponseWriter, r *http.Request) {
 	}
 	e.SetRateLimits(*req.Enabled)
 	writeJSON(w, http.StatusOK, map[string]bool{"enabled": *req.Enabled})
+}
+
+func (e *Emulator) adminResetCursors(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item string `json:"item"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.Item == "" {
+		adminError(w, http.StatusBadRequest, errors.New(`"item" is required (an item name, item_id or access_token)`))
+		return
+	}
+	info, err := e.ResetCursors(req.Item)
+	if err != nil {
+		adminError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"name": info.Name, "item_id": info.ItemID})
 }
 
 type linkCompleteRequest struct {

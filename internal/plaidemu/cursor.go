@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 )
 
 // A cursor is opaque to clients: base64url of a versioned payload bound to
@@ -86,4 +87,33 @@ func cursorSum(key uint64, payload []byte) uint64 {
 		h = splitmix64(h ^ binary.BigEndian.Uint64(tail[:]) ^ uint64(rest))
 	}
 	return h
+}
+
+// redactCursor shortens a cursor for error messages: enough to tell which
+// one it was, without echoing arbitrary client input at length.
+func redactCursor(s string) string {
+	const keep = 16
+	if len(s) <= keep {
+		return s
+	}
+	return s[:keep] + "…"
+}
+
+// ResetCursors invalidates every sync cursor issued so far for an item
+// (named by item name, item_id or access token), as when Plaid resets an
+// item's transactions: afterwards such a cursor answers INVALID_FIELD, and
+// an empty cursor starts the full history again. The item's transactions
+// themselves stay as they are.
+func (e *Emulator) ResetCursors(ref string) (ItemInfo, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it := e.findItem(ref)
+	if it == nil || it.removed {
+		return ItemInfo{}, fmt.Errorf("plaidemu: no live item named %q (use an item name, item_id or access_token)", redactToken(ref))
+	}
+	it.epoch++
+	it.resetEpoch = it.epoch
+	it.diff = diffCache{}
+	return ItemInfo{Name: it.Name, ItemID: it.ID, AccessToken: it.AccessToken,
+		InstitutionID: it.Inst.ID, InstitutionName: it.Inst.Name, Error: it.errCode}, nil
 }

@@ -136,9 +136,12 @@ type item struct {
 	plans    []pendingPlan
 	pendings []int32 // indexes of live pending transactions
 	head     uint32  // latest sequence number
-	epoch    uint32  // bumped when history is cut, invalidating cached diffs
-	idRand   *idStream
-	schedule schedule
+	epoch    uint32  // bumped when history is cut or cursors are reset, invalidating cached diffs
+	// resetEpoch is the epoch of the last cursor reset: cursors of older
+	// epochs were valid once and are now refused.
+	resetEpoch uint32
+	idRand     *idStream
+	schedule   schedule
 
 	bankDay     day // last day the bank's activity was applied
 	removed     bool

@@ -131,10 +131,14 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	if req.Cursor != nil && *req.Cursor != "" {
 		var err error
 		cur, err = decodeCursor(*req.Cursor, e.cursorKey())
+		if err == nil && cur.item == itemKey(it.ID) && cur.epoch < it.resetEpoch {
+			e.mu.Unlock()
+			return nil, invalidField("cursor not valid: the cursor %q was issued before this item's transactions were reset; sync again from an empty cursor", redactCursor(*req.Cursor))
+		}
 		if err != nil || cur.item != itemKey(it.ID) || cur.epoch != it.epoch || cur.base > it.head ||
 			cur.intermediate && (cur.head < cur.base || cur.page < 2) {
 			e.mu.Unlock()
-			return nil, invalidField("cursor is not valid for this item")
+			return nil, invalidField("cursor not valid: the cursor %q was not issued for this item", redactCursor(*req.Cursor))
 		}
 		if int(cur.account) != acct+1 {
 			e.mu.Unlock()
@@ -165,7 +169,7 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	entries := it.diffSince(base, acct)
 	if int(offset) > len(entries) {
 		e.mu.Unlock()
-		return nil, invalidField("cursor is not valid for this item")
+		return nil, invalidField("cursor not valid: the cursor %q points past this item's updates", redactCursor(*req.Cursor))
 	}
 	end := min(int(offset)+count, len(entries))
 	views := make([]txnView, end-int(offset))

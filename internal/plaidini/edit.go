@@ -225,6 +225,8 @@ func validKeyValue(name, value string) error {
 		return fmt.Errorf("value of %q must be a single line", name)
 	case strings.TrimFunc(value, isSpace) != value:
 		return fmt.Errorf("value of %q starts or ends with spaces, which the file format drops", name)
+	case strings.Contains(value, "%"):
+		return fmt.Errorf("value of %q holds a '%%', which configparser would read as interpolation", name)
 	}
 	return nil
 }

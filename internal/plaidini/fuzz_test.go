@@ -22,6 +22,8 @@ func seedFiles(f *testing.F) [][]byte {
 		[]byte("# only a comment"),
 		[]byte(""),
 		[]byte("[A]\nk = v\n\n# about B\n[B]\n"),
+		[]byte("[DEFAULT]\nref = %(ref)s\nenv = x%%\n[A]\naccess_token = t%%\nitem_id = %(env)s %(REF)s\ndisabled = %(\n"),
+		[]byte("[PLAID]\nsecret 0123456789abcdef\n[A]\naccess_token = access-sandbox-1 # old\n"),
 	}
 	files, err := filepath.Glob("testdata/edit/*.ini")
 	if err != nil {

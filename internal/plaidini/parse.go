@@ -1,11 +1,38 @@
 // Package plaidini reads and edits the INI file that linktool and the plugin
 // share, with the syntax of Python's configparser (the file comes from
-// plaid-sync), while keeping every byte the user wrote outside the part
-// being changed.
+// plaid-sync, which read it with configparser.ConfigParser() and its
+// defaults), while keeping every byte the user wrote outside the part being
+// changed.
 //
-// Values are taken literally: configparser's %-interpolation is not applied
-// (Plaid's keys and tokens never contain '%'), and inline comments are not
-// stripped, as configparser's defaults do not strip them either.
+// Reading follows configparser: '=' or ':' separates a key from its value,
+// keys are case-insensitive and section names are not, lines starting with
+// '#' or ';' are comments (also indented) while inline comments are part of
+// the value, a line indented deeper than its key continues the key's value
+// (blank lines inside included), a section without a key inherits it from
+// [DEFAULT], and a section or key given twice is an error. Get returns a
+// value as written; Value and Settings apply configparser's
+// BasicInterpolation ("%%" is '%', "%(name)s" another key's value). Settings
+// skips an item section with no usable access_token, as plaid-sync did,
+// and says why in Settings.Skipped.
+//
+// Deliberate differences from configparser, each counted by the
+// differential test (testdata/README.md lists them with examples):
+//
+//   - A UTF-8 byte order mark at the start of the file is skipped;
+//     configparser fails on it (MissingSectionHeaderError).
+//   - A line starting with '[' that is not a whole header ("[Chase",
+//     "[A = 1", "[] = x") is an error; configparser reads the ones with '='
+//     or ':' as a key of the section above.
+//   - A second [DEFAULT] is an error; configparser merges the two.
+//   - A credential (access_token, or secret in [PLAID]) is used exactly as
+//     written and must be one word: one holding '%' (which configparser
+//     would interpolate or fail on), a space (an inline comment, say), a
+//     line break (a continuation line), a control or invisible character is
+//     refused: the item is skipped, the secret is an error.
+//
+// Messages name the file, the line and the key, and never quote a
+// credential or a line that does not parse beyond a short prefix
+// ("access-production-8f3a…").
 package plaidini
 
 import (
@@ -20,11 +47,15 @@ import (
 // DefaultSection holds values every other section inherits, as in configparser.
 const DefaultSection = "DEFAULT"
 
-// ParseError reports a malformed file, naming the line.
+// ParseError reports a malformed file, naming the line and, when there is
+// one, the key. Msg never holds more than a short prefix of a value.
 type ParseError struct {
 	Path string
 	Line int
+	Key  string // lower-cased key name; "" when the line has none, or it might be a credential
 	Msg  string
+
+	rule strictRule // set where configparser would have read the file
 }
 
 func (e *ParseError) Error() string {
@@ -82,7 +113,7 @@ func Load(path string) (*File, error) {
 // Parse parses data; path is only used in messages.
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{path: path, data: data, eol: "\n"}
-	perr := func(l line, format string, args ...any) error {
+	perr := func(l line, format string, args ...any) *ParseError {
 		return &ParseError{Path: path, Line: l.num, Msg: fmt.Sprintf(format, args...)}
 	}
 
@@ -135,16 +166,26 @@ func Parse(path string, data []byte) (*File, error) {
 		indentLevel = indentChars
 
 		if trimmed[0] == '[' {
+			// configparser reads a line such as "[A = 1" or "[] = x" as a
+			// key of the previous section; a broken header is refused here.
 			closing := strings.LastIndexByte(trimmed, ']')
 			if closing < 0 {
-				return nil, perr(l, "section header %q is missing its closing ']'", trimmed)
+				e := perr(l, "section header %s is missing its closing ']'", textPreview(trimmed))
+				e.rule = ruleBracket
+				return nil, e
 			}
 			name := trimmed[1:closing]
 			if name == "" {
-				return nil, perr(l, "section header has no name")
+				e := perr(l, "section header has no name")
+				e.rule = ruleBracket
+				return nil, e
 			}
 			if seen[name] {
-				return nil, perr(l, "section [%s] appears twice (the first one is on line %d)", name, f.section(name).line)
+				e := perr(l, "section [%s] appears twice (the first one is on line %d)", name, f.section(name).line)
+				if name == DefaultSection {
+					e.rule = ruleDefaultTwice
+				}
+				return nil, e
 			}
 			seen[name] = true
 			if cur != nil {
@@ -154,12 +195,17 @@ func Parse(path string, data []byte) (*File, error) {
 			f.sections = append(f.sections, cur)
 			continue
 		}
-		if cur == nil {
-			return nil, perr(l, "%q comes before any [section] header", trimmed)
-		}
 		delim := strings.IndexAny(trimmed, "=:")
+		if cur == nil {
+			if delim > 0 {
+				e := perr(l, "key %s comes before any [section] header", keyLabel(strings.TrimRightFunc(trimmed[:delim], isSpace)))
+				e.Key = safeKey(strings.TrimRightFunc(trimmed[:delim], isSpace))
+				return nil, e
+			}
+			return nil, perr(l, "the line comes before any [section] header")
+		}
 		if delim < 0 {
-			return nil, perr(l, "%q in [%s] is neither a 'key = value' line nor a comment", trimmed, cur.name)
+			return nil, unparsedLine(perr(l, ""), cur.name, trimmed)
 		}
 		name := strings.TrimRightFunc(trimmed[:delim], isSpace)
 		if name == "" {
@@ -167,7 +213,9 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		name = strings.ToLower(name)
 		if prev := cur.key(name); prev != nil {
-			return nil, perr(l, "key %q appears twice in [%s] (the first one is on line %d)", name, cur.name, prev.line)
+			e := perr(l, "key %s appears twice in [%s] (the first one is on line %d)", keyLabel(name), cur.name, prev.line)
+			e.Key = safeKey(name)
+			return nil, e
 		}
 		// Locate the value inside the original line, not the trimmed copy.
 		delimAt := l.start + indentWidth + delim
@@ -192,6 +240,48 @@ func Parse(path string, data []byte) (*File, error) {
 	}
 	finishKey()
 	return f, nil
+}
+
+// unparsedLine explains a line in a section that has no '=' or ':'. Such a
+// line is often a key and its value with the '=' forgotten, so the value is
+// shown only as a preview.
+func unparsedLine(e *ParseError, section, text string) *ParseError {
+	word, rest, spaced := text, "", false
+	if i := strings.IndexFunc(text, isSpace); i > 0 {
+		word, rest, spaced = text[:i], strings.TrimLeftFunc(text[i:], isSpace), true
+	}
+	switch {
+	case spaced:
+		e.Key = safeKey(word)
+		label := secretPreview(word)
+		if e.Key != "" {
+			label = keyLabel(word)
+		}
+		e.Msg = fmt.Sprintf("[%s] %s has no '=' (or ':') before its value %s; write it as key = value", section, label, secretPreview(rest))
+	case knownKeys[strings.ToLower(text)]:
+		e.Key = strings.ToLower(text)
+		e.Msg = fmt.Sprintf("[%s] %s has no '=' and no value", section, keyLabel(text))
+	case plainWord(text):
+		e.Msg = fmt.Sprintf("the line %s in [%s] is neither a 'key = value' line nor a comment", textPreview(text), section)
+	default:
+		e.Msg = fmt.Sprintf("the line %s in [%s] is neither a 'key = value' line nor a comment", secretPreview(text), section)
+	}
+	return e
+}
+
+// safeKey returns the lower-cased key name for ParseError.Key, or "" for a
+// name that might be a credential typed where a key belongs.
+func safeKey(name string) string {
+	if knownKeys[strings.ToLower(name)] || plainWord(name) {
+		return strings.ToLower(name)
+	}
+	return ""
+}
+
+// plainWord reports whether text is short and has no digit, so it cannot
+// be a credential (Plaid's all hold digits) and may be quoted whole.
+func plainWord(text string) bool {
+	return utf8.RuneCountInString(text) <= shortText && !strings.ContainsAny(text, "0123456789")
 }
 
 // splitLines cuts data into lines ending in "\n", "\r\n" or a lone "\r"
@@ -262,8 +352,9 @@ func (f *File) SectionNames() []string {
 // (section names are case-sensitive, as in configparser).
 func (f *File) Has(section string) bool { return f.section(section) != nil }
 
-// Get returns a key's value. Keys are case-insensitive, and a key missing
-// from the section falls back to [DEFAULT], as configparser does.
+// Get returns a key's value as written, without interpolation (see Value).
+// Keys are case-insensitive, and a key missing from the section falls back
+// to [DEFAULT], as configparser does.
 func (f *File) Get(section, key string) (string, bool) {
 	s := f.section(section)
 	if s == nil {

@@ -132,16 +132,17 @@ func TestParseErrors(t *testing.T) {
 		line  int
 		msg   string
 	}{
-		{"key before any section", "# c\nk = v\n", 2, `"k = v" comes before any [section] header`},
+		{"key before any section", "# c\nk = v\n", 2, `key "k" comes before any [section] header`},
 		{"indented key before any section", "\n   k = v\n", 2, "comes before any [section] header"},
 		{"unterminated header", "[A]\nk = v\n[Test Chase\n", 3, `section header "[Test Chase" is missing its closing ']'`},
 		{"empty header", "[]\n", 1, "section header has no name"},
 		{"duplicate section", "[A]\nk = 1\n\n[A]\n", 4, "section [A] appears twice (the first one is on line 1)"},
 		{"duplicate key, other case", "[A]\nToken = 1\ntoken = 2\n", 3, `key "token" appears twice in [A] (the first one is on line 2)`},
-		{"line without delimiter", "[A]\naccess_token\n", 2, `"access_token" in [A] is neither a 'key = value' line nor a comment`},
+		{"key without delimiter or value", "[A]\naccess_token\n", 2, `[A] "access_token" has no '=' and no value`},
+		{"word without delimiter", "[A]\nnope\n", 2, `the line "nope" in [A] is neither a 'key = value' line nor a comment`},
 		{"value without key", "[A]\n = v\n", 2, "line in [A] has a value but no key name"},
 		{"invalid UTF-8", "[A]\nk = \xff\n", 2, "not valid UTF-8"},
-		{"CRLF line numbers", "[A]\r\nk = 1\r\n\r\nbad\r\n", 4, `"bad" in [A]`},
+		{"CRLF line numbers", "[A]\r\nk = 1\r\n\r\nbad\r\n", 4, `the line "bad" in [A]`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,15 +185,31 @@ func TestSettings(t *testing.T) {
 			want:    Settings{Items: []Item{{Name: "A", AccessToken: "t", Line: 1}}},
 		},
 		{
-			name:  "every problem is reported with its line",
-			input: "[PLAID]\nclient_id = x\n\n[NoToken]\ndisabled = yes\n\n[Empty]\naccess_token =\n\n[BadBool]\naccess_token = t\ndisabled = maybe\n\n[plaid]\nclient_id = y\n\n[Good]\naccess_token = g\n",
+			name:    "sections without a usable access_token are skipped, the others read",
+			input:   "[PLAID]\nclient_id = x\n\n[NoToken]\ndisabled = yes\n\n[Empty]\naccess_token =\n\n[Commented]\n# access_token = access-sandbox-1\n\n[plaid]\nclient_id = y\n\n[Good]\naccess_token = g\nitem_id = it-1\n",
+			noError: true,
+			want: Settings{ClientID: "x", Items: []Item{{Name: "Good", AccessToken: "g", ItemID: "it-1", Line: 16}},
+				Skipped: []Skipped{
+					{Path: "x.ini", Section: "NoToken", Line: 4, Reason: "item [NoToken] has no access_token; link it with linktool or remove the section"},
+					{Path: "x.ini", Section: "Empty", Line: 8, Reason: "item [Empty] has an empty access_token; link it again with linktool or remove the section"},
+					{Path: "x.ini", Section: "Commented", Line: 10, Reason: "item [Commented] has no access_token; link it with linktool or remove the section"},
+					{Path: "x.ini", Section: "plaid", Line: 13, Reason: "section [plaid] has no access_token; credentials belong in [PLAID] (section names are case-sensitive)"},
+				}},
+		},
+		{
+			name:  "what configparser fails on is an error naming the key's line",
+			input: "[DEFAULT]\nref = 100%%\n[BadBool]\naccess_token = t\ndisabled = maybe\n\n[BadRef]\naccess_token = u\nitem_id = %(nothing)s\n[Good]\naccess_token = g\nitem_id = %(ref)s / 50%%\n",
 			errs: []string{
-				"x.ini:4: item [NoToken] has no access_token",
-				"x.ini:7: item [Empty] has an empty access_token",
-				`x.ini:10: item [BadBool]: disabled = "maybe" is not a boolean`,
-				"x.ini:14: section [plaid] has no access_token; credentials belong in [PLAID]",
+				`x.ini:5: [BadBool] "disabled": "maybe" is not a boolean`,
+				`x.ini:9: [BadRef] "item_id": %(nothing)s refers to a key that neither [BadRef] nor [DEFAULT] sets`,
 			},
-			want: Settings{ClientID: "x", Items: []Item{{Name: "Good", AccessToken: "g", Line: 17}}},
+			want: Settings{Items: []Item{{Name: "Good", AccessToken: "g", ItemID: "100% / 50%", Line: 10}}},
+		},
+		{
+			name:    "DEFAULT keys are inherited, access_token included",
+			input:   "[DEFAULT]\nAccess_Token: shared\ndisabled = on\n[A]\n[B]\ndisabled = off\naccess_token = own\n",
+			noError: true,
+			want:    Settings{Items: []Item{{Name: "A", AccessToken: "shared", Disabled: true, Line: 4}, {Name: "B", AccessToken: "own", Line: 5}}},
 		},
 	}
 	for _, tc := range tests {
@@ -237,7 +254,7 @@ func TestLoad(t *testing.T) {
 	path := filepath.Join(dir, "bad.ini")
 	require.NoError(t, os.WriteFile(path, []byte("[A]\nnope\n"), 0o600))
 	_, err = Load(path)
-	require.EqualError(t, err, path+`:2: "nope" in [A] is neither a 'key = value' line nor a comment`)
+	require.EqualError(t, err, path+`:2: the line "nope" in [A] is neither a 'key = value' line nor a comment`)
 }
 
 func TestInsecurePermissions(t *testing.T) {
@@ -246,13 +263,59 @@ func TestInsecurePermissions(t *testing.T) {
 	for _, tc := range []struct {
 		mode     os.FileMode
 		insecure bool
-	}{{0o600, false}, {0o400, false}, {0o640, true}, {0o604, true}, {0o620, true}, {0o644, true}} {
+	}{{0o600, false}, {0o400, false}, {0o640, false}, {0o660, false}, {0o604, true}, {0o602, true}, {0o644, true}} {
 		require.NoError(t, os.Chmod(path, tc.mode))
 		msg := InsecurePermissions(path)
 		if tc.insecure {
-			require.Contains(t, msg, "chmod 600 "+path, "mode %o", tc.mode)
+			require.Contains(t, msg, "chmod o-rwx "+path, "mode %o", tc.mode)
 		} else {
 			require.Empty(t, msg, "mode %o", tc.mode)
 		}
+	}
+}
+
+func TestValueInterpolation(t *testing.T) {
+	const input = "[DEFAULT]\nhost = 127.0.0.1\nport = %(PORT_NUMBER)s\nport_number = 4580\nloop = %(loop)s\n" +
+		"[A]\nurl = http://%(host)s:%(port)s/x\npercent = 100%%\nraw = 100%%\nbare = 100%\nopen = %(host\nempty = %()s\nnot_s = %(host)d\nmissing = %(nothing)s\n" +
+		"[B]\nhost = override\nurl = %(host)s\n"
+	f, err := Parse("x.ini", []byte(input))
+	require.NoError(t, err)
+	for _, tc := range []struct{ section, key, want string }{
+		{"A", "url", "http://127.0.0.1:4580/x"},
+		{"A", "percent", "100%"},
+		{"B", "url", "override"},
+		{"B", "port", "4580"}, // inherited, resolved in [B]
+	} {
+		got, ok, err := f.Value(tc.section, tc.key)
+		require.NoError(t, err, "%s/%s", tc.section, tc.key)
+		require.True(t, ok)
+		require.Equal(t, tc.want, got, "%s/%s", tc.section, tc.key)
+	}
+	raw, _ := f.Get("A", "raw")
+	require.Equal(t, "100%%", raw, "Get returns the value as written")
+
+	_, ok, err := f.Value("A", "absent")
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	for _, tc := range []struct {
+		key  string
+		line int
+		msg  string
+	}{
+		{"bare", 10, `x.ini:10: [A] "bare": a '%' must be followed by '%' or '('`},
+		{"open", 11, `x.ini:11: [A] "open": a '%(' must start a reference written %(name)s`},
+		{"empty", 12, `a '%(' must start a reference`},
+		{"not_s", 13, `a '%(' must start a reference`},
+		{"missing", 14, `x.ini:14: [A] "missing": %(nothing)s refers to a key that neither [A] nor [DEFAULT] sets`},
+		{"loop", 5, `x.ini:5: [A] "loop": %(name)s references nest more than 10 deep`},
+	} {
+		_, ok, err := f.Value("A", tc.key)
+		require.True(t, ok)
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe), "%s: %v", tc.key, err)
+		require.Equal(t, tc.line, pe.Line, tc.key)
+		require.Equal(t, tc.key, pe.Key)
+		require.Contains(t, err.Error(), tc.msg)
 	}
 }

@@ -55,7 +55,7 @@ func Update(path string, now time.Time, edit func(*File) error) (backupPath stri
 	if err != nil {
 		return "", fmt.Errorf("backing up %s (the file was not changed): %w", path, err)
 	}
-	if err := writeAtomic(target, f.data, 0o600, info); err != nil {
+	if err := writeAtomic(target, f.data, KeptMode(info.Mode().Perm()), info); err != nil {
 		return backupPath, fmt.Errorf("writing %s (the file was not changed; a copy is in %s): %w", path, backupPath, err)
 	}
 	return backupPath, nil
@@ -215,8 +215,24 @@ func InsecurePermissions(path string) string {
 	if err != nil {
 		return ""
 	}
-	if mode := info.Mode().Perm(); mode&0o066 != 0 {
-		return fmt.Sprintf("%s holds secrets but has mode %04o, readable or writable by other users; run: chmod 600 %s", path, mode, path)
+	if mode := info.Mode().Perm(); mode&othersBits != 0 {
+		return fmt.Sprintf("%s holds secrets but has mode %04o, which lets every user on this host read or write it; run: chmod o-rwx %s", path, mode, path)
 	}
 	return ""
+}
+
+// othersBits are the permissions of users who are neither the owner nor in
+// the file's group. Group access is legitimate (the telegraf group reading
+// a file its admin owns); access for everyone is not.
+const othersBits = 0o007
+
+// KeptMode is the mode a rewrite gives the file: the one it had (0600,
+// 0640, 0400 stay), without any access for others, and never one the owner
+// cannot read.
+func KeptMode(before os.FileMode) os.FileMode {
+	kept := before.Perm() &^ othersBits
+	if kept&0o400 == 0 {
+		kept |= 0o600
+	}
+	return kept
 }

@@ -69,7 +69,7 @@ func TestUpdateBackupAndPermissions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sampleINI, string(saved), "the backup holds the original")
 	requireMode(t, backup, 0o600)
-	requireMode(t, path, 0o600)
+	requireMode(t, path, 0o640) // the group keeps its access; others lose theirs
 	requireMode(t, path+".lock", 0o600)
 
 	got, err := os.ReadFile(path)
@@ -429,4 +429,13 @@ func TestWriteAtomic(t *testing.T) {
 
 	err = WriteAtomic(filepath.Join(dir, "missing", "x.ini"), []byte("x"), 0o600)
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestKeptMode(t *testing.T) {
+	for before, want := range map[os.FileMode]os.FileMode{
+		0o600: 0o600, 0o640: 0o640, 0o400: 0o400, 0o660: 0o660,
+		0o644: 0o640, 0o666: 0o660, 0o604: 0o600, 0o777: 0o770, 0o044: 0o640, 0o000: 0o600,
+	} {
+		require.Equal(t, want, KeptMode(before), "from %04o", before)
+	}
 }

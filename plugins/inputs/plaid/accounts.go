@@ -56,6 +56,14 @@ func openAccountsFile(path string) (*accountsFile, error) {
 	return a, nil
 }
 
+// warnSkipped names, once per read of the file, each item section that is
+// not synced and what makes it sync again.
+func (a *accountsFile) warnSkipped(log telegraf.Logger, linktool string) {
+	for _, s := range a.settings.Skipped {
+		log.Warnf("%s; to link it again: %s", s, linkCommand(linktool, a.path, s.Section))
+	}
+}
+
 func (a *accountsFile) read(info fs.FileInfo) error {
 	f, err := plaidini.Load(a.path)
 	if err != nil {
@@ -72,7 +80,7 @@ func (a *accountsFile) read(info fs.FileInfo) error {
 
 // refresh re-reads the file when it changed. A broken file is reported once
 // and the previous version stays in use.
-func (a *accountsFile) refresh(log telegraf.Logger) {
+func (a *accountsFile) refresh(log telegraf.Logger, linktool string) {
 	info, err := os.Stat(a.path)
 	if err != nil {
 		a.report(log, fmt.Sprintf("accounts_file: %v; keeping the %d items read before", err, len(a.settings.Items)))
@@ -88,6 +96,7 @@ func (a *accountsFile) refresh(log telegraf.Logger) {
 	}
 	a.lastError = ""
 	log.Infof("accounts_file changed: %d items to sync (were %d)", len(a.enabledItems()), before)
+	a.warnSkipped(log, linktool)
 	if warning := a.permissionWarning(); warning != "" {
 		log.Warn(warning)
 	}

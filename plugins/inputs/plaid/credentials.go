@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
 // apiOptions merges the [PLAID] section of accounts_file with the
@@ -60,16 +61,17 @@ func (p *Plaid) apiOptions() (plaidapi.Options, error) {
 // purpose; this guards against one reaching a message from elsewhere.
 type redactor interface{ Redact(secrets ...string) }
 
+// redactSecrets registers the credentials process-wide, for the metrics'
+// error messages and Plaid's errors (internal/redact), and with the logger.
 func (p *Plaid) redactSecrets(opts plaidapi.Options) {
-	r, ok := p.Log.(redactor)
-	if !ok {
-		return
-	}
-	secrets := []string{opts.Secret}
+	secrets := []string{opts.Secret, opts.ClientID}
 	for _, it := range p.accounts.settings.Items {
 		secrets = append(secrets, it.AccessToken)
 	}
-	r.Redact(secrets...)
+	redact.Register(secrets...)
+	if r, ok := p.Log.(redactor); ok {
+		r.Redact(secrets...)
+	}
 }
 
 // currentAPI returns the Plaid client for the current credentials, building a

@@ -180,7 +180,12 @@ func (p *Plaid) emitUndelivered(acc telegraf.TrackingAccumulator) {
 	}
 }
 
+// replayDue says whether the replay is due: at a process's first gather and
+// every replay_interval after; never with replay_window = "0s".
 func (p *Plaid) replayDue() bool {
+	if p.ReplayWindow == 0 {
+		return false
+	}
 	return !p.replayed || p.now().Sub(p.lastReplay) >= time.Duration(p.ReplayInterval)
 }
 

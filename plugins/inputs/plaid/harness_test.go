@@ -68,12 +68,7 @@ func (h *harness) secret() string   { return "plugin_test_secret_0123456789" }
 // plugin returns an initialised plugin on the harness's files.
 func (h *harness) plugin(configure ...func(*Plaid)) *Plaid {
 	h.t.Helper()
-	p := &Plaid{
-		AccountsFile: h.ini,
-		StateDir:     filepath.Join(h.dir, "state"),
-		Timezone:     "UTC",
-		Log:          testutil.Logger{Quiet: true},
-	}
+	p := newPlugin(h.ini, filepath.Join(h.dir, "state"), testutil.Logger{Quiet: true})
 	for _, c := range configure {
 		c(p)
 	}
@@ -122,3 +117,10 @@ func requireMatchesTruth(t *testing.T, v *view, gt plaidemu.GroundTruth, items .
 }
 
 func duration(d time.Duration) config.Duration { return config.Duration(d) }
+
+// newPlugin is the plugin as Telegraf creates it, in UTC, on these files.
+func newPlugin(accountsFile, stateDir string, log telegraf.Logger) *Plaid {
+	p := New()
+	p.AccountsFile, p.StateDir, p.Timezone, p.Log = accountsFile, stateDir, "UTC", log
+	return p
+}

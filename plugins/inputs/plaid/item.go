@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
+	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
 // Health is what /item/get last said about an item's health.
@@ -23,6 +24,7 @@ const (
 	statusIncomplete     = "SYNC_INCOMPLETE"
 	statusNetworkError   = "NETWORK_ERROR"
 	statusStateError     = "STATE_ERROR"
+	statusConfigError    = "CONFIG_ERROR"
 	statusUnexpectedHTTP = "UNEXPECTED_RESPONSE"
 )
 
@@ -39,6 +41,7 @@ type ItemResult struct {
 	Pending       int // of which pending
 	Modified      int
 	Removed       int
+	Skipped       int // transactions Plaid sent that could not be applied
 	Accounts      int
 	// Status is "ok" or the Plaid error code (or one of a few codes of the
 	// plugin's own: SYNC_INCOMPLETE, NETWORK_ERROR, ...).
@@ -63,6 +66,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res := ItemResult{Name: item.Name, Status: statusOK}
 	counts, updateStatus, syncErr := p.syncTransactions(ctx, api, acc, item)
 	res.Added, res.Pending, res.Modified, res.Removed = counts.Added, counts.Pending, counts.Modified, counts.Removed
+	res.Skipped = len(counts.Skipped)
 	res.UpdateStatus = updateStatus
 
 	meta, _, err := p.ledger.Item(item.Name)
@@ -89,7 +93,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res.APICalls = calls.calls.Load()
 	res.Duration = time.Since(start)
 
-	p.warn(&res)
+	p.report(acc, &res)
 	acc.AddMetric(itemMetric(&res, p.now()))
 	return res
 }
@@ -263,7 +267,7 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	m.AddTag("item_id", cleanTag(r.ItemID))
 	errMsg := ""
 	if r.Err != nil {
-		errMsg = cleanText(r.Err.Error())
+		errMsg = cleanText(redact.Text(r.Err.Error()))
 	}
 	m.AddField("status", r.Status)
 	m.AddField("login_required", r.LoginRequired)
@@ -282,14 +286,17 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	m.AddField("added", int64(r.Added))
 	m.AddField("modified", int64(r.Modified))
 	m.AddField("removed", int64(r.Removed))
+	m.AddField("skipped", int64(r.Skipped))
 	m.AddField("accounts", int64(r.Accounts))
 	m.AddField("api_calls", r.APICalls)
 	m.AddField("sync_seconds", r.Duration.Seconds())
 	return m
 }
 
-// warn logs one warning per item problem per gather.
-func (p *Plaid) warn(r *ItemResult) {
+// report tells Telegraf once per gather about an item that failed, as a
+// gather error (Telegraf counts those); a sync cut short by the deadline is
+// a warning and one cut short by a stop is news, since both resume.
+func (p *Plaid) report(acc telegraf.Accumulator, r *ItemResult) {
 	if !r.Failed() {
 		return
 	}
@@ -300,20 +307,39 @@ func (p *Plaid) warn(r *ItemResult) {
 	switch {
 	case errors.Is(r.Err, errSyncStopped):
 		p.Log.Infof("[%s] %s", r.Name, msg)
-	case r.LoginRequired:
-		p.Log.Warnf("[%s] %s; run: %s", r.Name, msg, r.UpdateCommand)
 	case r.Status == statusIncomplete:
 		p.Log.Warnf("[%s] %s", r.Name, msg)
+	case r.LoginRequired:
+		acc.AddError(fmt.Errorf("[%s] %s; run: %s", r.Name, msg, r.UpdateCommand))
 	case isTransient(r.Err):
-		p.Log.Warnf("[%s] %s; the next gather tries again", r.Name, msg)
+		acc.AddError(fmt.Errorf("[%s] %s; the next gather tries again", r.Name, msg))
 	default:
-		p.Log.Warnf("[%s] %s", r.Name, msg)
+		acc.AddError(fmt.Errorf("[%s] %s", r.Name, msg))
 	}
 }
 
 // updateCommand is the linktool command that repairs the item's login.
 func (p *Plaid) updateCommand(item string) string {
 	return fmt.Sprintf("%s -c %s --update %s", p.Linktool, shellQuote(p.AccountsFile), shellQuote(item))
+}
+
+// linkCommand is the linktool command that links a bank under a name.
+func linkCommand(linktool, accountsFile, item string) string {
+	return fmt.Sprintf("%s -c %s --link %s", linktool, shellQuote(accountsFile), shellQuote(item))
+}
+
+// reportSkipped writes a plaid_item point for each section of accounts_file
+// that is not synced, so that dashboards and alerts see it like a bank that
+// fails.
+func (p *Plaid) reportSkipped(acc telegraf.Accumulator) []ItemResult {
+	var results []ItemResult
+	for _, s := range p.accounts.settings.Skipped {
+		r := ItemResult{Name: s.Section, Status: statusConfigError, Err: errors.New(s.String()),
+			UpdateCommand: linkCommand(p.Linktool, p.AccountsFile, s.Section)}
+		acc.AddMetric(itemMetric(&r, p.now()))
+		results = append(results, r)
+	}
+	return results
 }
 
 // shellQuote quotes s for a POSIX shell when it needs quoting.

@@ -3,6 +3,7 @@ package plaid
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestAccountsFileIsReloadedWhenItChanges(t *testing.T) {
 func TestSecondInstanceOnTheSameStateDirFails(t *testing.T) {
 	h := newHarness(t, plaidemu.Config{Seed: 2, Items: 1, HistoryDays: 5, TxPerDay: 2})
 	h.plugin()
-	second := &Plaid{AccountsFile: h.ini, StateDir: h.dir + "/state", Log: testutil.Logger{Quiet: true}}
+	second := newPlugin(h.ini, h.dir+"/state", testutil.Logger{Quiet: true})
 	err := second.Init()
 	require.ErrorContains(t, err, "is in use by another plaid-sync process")
 }
@@ -82,14 +83,16 @@ func TestInitNamesTheBadSetting(t *testing.T) {
 		{"days_requested", func(p *Plaid) { p.DaysRequested = 731 }, "days_requested: 731"},
 		{"max_concurrency", func(p *Plaid) { p.MaxConcurrency = -1 }, "max_concurrency: -1"},
 		{"timeout", func(p *Plaid) { p.Timeout = duration(time.Millisecond) }, "timeout: 1ms"},
-		{"log_level", func(p *Plaid) { p.LogLevel = "loud" }, `log_level: "loud"`},
+		{"replay_interval", func(p *Plaid) { p.ReplayInterval = 0 }, `replay_interval: 0s is below the minimum of 1m0s (set replay_window = "0s" to turn replay off)`},
+		{"request_timeout zero", func(p *Plaid) { p.RequestTimeout = 0 }, "request_timeout: 0s"},
+		{"linktool", func(p *Plaid) { p.Linktool = "" }, "linktool: empty"},
 		{"environment", func(p *Plaid) { p.BaseURL = ""; p.Environment = "development" }, "development"},
 		{"accounts_file missing", func(p *Plaid) { p.AccountsFile = h.dir + "/missing.ini" }, "does not exist"},
 		{"state_dir", func(p *Plaid) { p.StateDir = "" }, "state_dir: required"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &Plaid{AccountsFile: h.ini, StateDir: t.TempDir(), Log: testutil.Logger{Quiet: true}}
+			p := newPlugin(h.ini, t.TempDir(), testutil.Logger{Quiet: true})
 			if tc.name == "environment" {
 				h.writeRaw("[PLAID]\nclient_id = a\nsecret = b\nenvironment = development\n")
 			} else {
@@ -109,7 +112,7 @@ func TestInitNamesTheBadSetting(t *testing.T) {
 func TestMalformedAccountsFileNamesTheLine(t *testing.T) {
 	h := newHarness(t, plaidemu.Config{Seed: 2, Items: 1, HistoryDays: 5, TxPerDay: 2})
 	h.writeRaw("[PLAID]\nclient_id = a\nsecret = b\n\n[Test Chase\naccess_token = x\n")
-	p := &Plaid{AccountsFile: h.ini, StateDir: t.TempDir(), Log: testutil.Logger{Quiet: true}}
+	p := newPlugin(h.ini, t.TempDir(), testutil.Logger{Quiet: true})
 	err := p.Init()
 	require.ErrorContains(t, err, h.ini+":5")
 }
@@ -214,19 +217,57 @@ func TestWarnsWhenTheAccountsFileIsReadableByOthers(t *testing.T) {
 	h := newHarness(t, plaidemu.Config{Seed: 2, Items: 1, HistoryDays: 5, TxPerDay: 2})
 	require.NoError(t, os.Chmod(h.ini, 0o644))
 	log := &testutil.CaptureLogger{}
-	p := h.plugin(func(p *Plaid) { p.Log = log })
+	h.plugin(func(p *Plaid) { p.Log = log })
 	require.NotEmpty(t, log.Warnings(), "no warning about a world-readable accounts file")
 	require.Contains(t, strings.Join(log.Warnings(), "\n"), h.ini)
+}
 
-	// One warning per item problem per gather, naming the repair command.
-	_, err := h.emu.AddFault(plaidemu.Fault{Endpoint: "*", ErrorCode: "ITEM_LOGIN_REQUIRED"})
+// A failing bank is one gather error per gather, as Telegraf counts them,
+// naming the repair; a healthy bank is none.
+func TestAFailingBankIsAGatherError(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 2, Items: 2, HistoryDays: 5, TxPerDay: 2})
+	p := h.plugin()
+	d := newDelivery()
+	d.gather(t, p)
+	require.Empty(t, d.acc.Errors, "healthy banks are no errors")
+
+	broken := h.emu.Items()[0]
+	_, err := h.emu.AddFault(plaidemu.Fault{Item: broken.Name, Endpoint: "*", ErrorCode: "ITEM_LOGIN_REQUIRED"})
 	require.NoError(t, err)
-	log.Clear()
-	newDelivery().gather(t, p)
-	warnings := log.Warnings()
-	require.Len(t, warnings, 1, "%q", warnings)
-	require.Contains(t, warnings[0], "ITEM_LOGIN_REQUIRED")
-	require.Contains(t, warnings[0], "run: linktool -c "+h.ini+" --update '"+h.emu.Items()[0].Name+"'")
+	for gather := 1; gather <= 2; gather++ {
+		d.gather(t, p)
+		require.Len(t, d.acc.Errors, gather, "one error per failing bank per gather: %v", d.acc.Errors)
+		msg := d.acc.Errors[gather-1].Error()
+		require.Contains(t, msg, "["+broken.Name+"] ITEM_LOGIN_REQUIRED")
+		require.Contains(t, msg, "run: linktool -c "+h.ini+" --update '"+broken.Name+"'")
+	}
+}
+
+// replay_window = "0s" turns the replay off: a new process writes nothing
+// it did not change.
+func TestZeroReplayWindowTurnsReplayOff(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 3, Items: 1, HistoryDays: 10, TxPerDay: 3})
+	state := filepath.Join(h.dir, "state")
+	p := h.plugin(func(p *Plaid) { p.StateDir = state })
+	first := newDelivery().gather(t, p)
+	p.Stop()
+	require.NotEmpty(t, transactionPoints(first))
+
+	p = h.plugin(func(p *Plaid) { p.StateDir = state; p.ReplayWindow = 0 })
+	require.Empty(t, transactionPoints(newDelivery().gather(t, p)), "replayed with replay_window = 0s")
+	p.Stop()
+	p = h.plugin(func(p *Plaid) { p.StateDir = state })
+	require.Len(t, transactionPoints(newDelivery().gather(t, p)), len(transactionPoints(first)), "the default window replays the 10 days")
+}
+
+func transactionPoints(metrics []telegraf.Metric) []telegraf.Metric {
+	var out []telegraf.Metric
+	for _, m := range metrics {
+		if m.Name() == measurementTransaction {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func TestRenamedSectionDoesNotCountTwice(t *testing.T) {
@@ -260,4 +301,38 @@ func TestRenamedSectionDoesNotCountTwice(t *testing.T) {
 		}
 	}
 	requireMatchesTruth(t, view, gt, renamed.Name, items[1].Name)
+}
+
+// A section without a usable token is skipped with one warning and shows
+// as an item with CONFIG_ERROR; the other banks sync.
+func TestASectionWithoutATokenIsSkippedAndReported(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 5, Items: 1, HistoryDays: 10, TxPerDay: 3})
+	good := h.emu.Items()[0]
+	h.writeRaw(fmt.Sprintf("[PLAID]\nclient_id = %s\nsecret = %s\nenvironment = sandbox\nbase_url = %s\n\n[%s]\naccess_token = %s\n\n[Old Bank]\n# access_token = gone\nitem_id = x\n",
+		h.clientID(), h.secret(), h.url, good.Name, good.AccessToken))
+	log := &testutil.CaptureLogger{}
+	p := h.plugin(func(p *Plaid) { p.Log = log })
+	warnings := strings.Join(log.Warnings(), "\n")
+	require.Contains(t, warnings, h.ini+":10: item [Old Bank] has no access_token")
+	require.Contains(t, warnings, "linktool -c "+h.ini+" --link 'Old Bank'")
+
+	view := newInfluxView()
+	d := newDelivery()
+	metrics := d.gather(t, p)
+	view.add(metrics...)
+	requireMatchesTruth(t, view, h.emu.GroundTruth())
+	var skipped map[string]any
+	for _, m := range metrics {
+		if m.Name() == measurementItem && m.Tags()["item"] == "Old Bank" {
+			skipped = m.Fields()
+		}
+	}
+	require.NotNil(t, skipped, "no plaid_item for the skipped section")
+	require.Equal(t, "CONFIG_ERROR", skipped["status"])
+	require.Equal(t, "linktool -c "+h.ini+" --link 'Old Bank'", skipped["update_command"])
+	require.Len(t, p.Results(), 2)
+	require.True(t, p.Results()[1].Failed())
+	log.Clear()
+	d.gather(t, p)
+	require.Empty(t, log.Warnings(), "the warning comes once, when the file is read")
 }

@@ -57,7 +57,6 @@ type Plaid struct {
 	ReplayInterval     config.Duration `toml:"replay_interval"`
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
-	LogLevel           string          `toml:"log_level"`
 	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
@@ -89,7 +88,7 @@ func (*Plaid) SampleConfig() string {
 }
 
 func (p *Plaid) Init() error {
-	if err := p.applyDefaults(); err != nil {
+	if err := p.validate(); err != nil {
 		return err
 	}
 	accounts, err := openAccountsFile(p.AccountsFile)
@@ -100,6 +99,7 @@ func (p *Plaid) Init() error {
 	if warning := accounts.permissionWarning(); warning != "" {
 		p.Log.Warn(warning)
 	}
+	accounts.warnSkipped(p.Log, p.Linktool)
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
@@ -124,7 +124,28 @@ func (p *Plaid) Init() error {
 	return nil
 }
 
-func (p *Plaid) applyDefaults() error {
+// New returns the plugin with its defaults, as Telegraf's loader creates
+// it before applying the configuration: an option set explicitly to zero
+// stays zero, and Init says whether zero makes sense for it.
+func New() *Plaid {
+	return &Plaid{
+		Balances:           balancesCached,
+		BalanceInterval:    config.Duration(6 * time.Hour),
+		ItemStatusInterval: config.Duration(time.Hour),
+		Timezone:           "Local",
+		DaysRequested:      730,
+		MaxConcurrency:     4,
+		Timeout:            config.Duration(5 * time.Minute),
+		RequestTimeout:     config.Duration(60 * time.Second),
+		ReplayInterval:     config.Duration(24 * time.Hour),
+		ReplayWindow:       config.Duration(30 * 24 * time.Hour),
+		Linktool:           "linktool",
+		SelfCheck:          defaultSelfCheck(),
+	}
+}
+
+// validate checks every option and names each one that is wrong.
+func (p *Plaid) validate() error {
 	var errs []error
 	if p.AccountsFile == "" {
 		errs = append(errs, errors.New("accounts_file: required (the INI file that linktool writes)"))
@@ -135,69 +156,46 @@ func (p *Plaid) applyDefaults() error {
 		errs = append(errs, errors.New("state_dir: required (a directory the plugin may write)"))
 	}
 	switch p.Balances {
-	case "":
-		p.Balances = balancesCached
 	case balancesCached, balancesRealtime, balancesOff:
 	default:
 		errs = append(errs, fmt.Errorf("balances: %q is not one of %q, %q or %q", p.Balances, balancesCached, balancesRealtime, balancesOff))
 	}
-	setDuration(&p.BalanceInterval, 6*time.Hour)
-	setDuration(&p.ItemStatusInterval, time.Hour)
-	setDuration(&p.Timeout, 5*time.Minute)
-	setDuration(&p.RequestTimeout, 60*time.Second)
-	setDuration(&p.ReplayWindow, 30*24*time.Hour)
-	setDuration(&p.ReplayInterval, 24*time.Hour)
 	for _, d := range []struct {
 		key string
 		val config.Duration
 		min time.Duration
+		why string
 	}{
-		{"balance_interval", p.BalanceInterval, 0},
-		{"item_status_interval", p.ItemStatusInterval, 0},
-		{"timeout", p.Timeout, time.Second},
-		{"request_timeout", p.RequestTimeout, time.Second},
-		{"replay_interval", p.ReplayInterval, time.Minute},
-		{"replay_window", p.ReplayWindow, 0},
+		{"balance_interval", p.BalanceInterval, 0, ""},
+		{"item_status_interval", p.ItemStatusInterval, 0, ""},
+		{"timeout", p.Timeout, time.Second, "a gather needs time to reach Plaid"},
+		{"request_timeout", p.RequestTimeout, time.Second, "a Plaid call needs time"},
+		{"replay_interval", p.ReplayInterval, time.Minute, "set replay_window = \"0s\" to turn replay off"},
+		{"replay_window", p.ReplayWindow, 0, ""},
 	} {
 		if time.Duration(d.val) < d.min {
-			errs = append(errs, fmt.Errorf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min))
+			msg := fmt.Sprintf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min)
+			if d.why != "" {
+				msg += " (" + d.why + ")"
+			}
+			errs = append(errs, errors.New(msg))
 		}
 	}
-	if p.Timezone == "" {
-		p.Timezone = "Local"
-	}
 	loc, err := time.LoadLocation(p.Timezone)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("timezone: %q is not a known time zone: %w", p.Timezone, err))
+	if err != nil || p.Timezone == "" {
+		errs = append(errs, fmt.Errorf("timezone: %q is not a known time zone (an IANA name such as \"America/New_York\", or \"Local\")", p.Timezone))
 	}
 	p.location = loc
-	switch {
-	case p.DaysRequested == 0:
-		p.DaysRequested = 730
-	case p.DaysRequested < 1 || p.DaysRequested > 730:
+	if p.DaysRequested < 1 || p.DaysRequested > 730 {
 		errs = append(errs, fmt.Errorf("days_requested: %d is outside 1-730", p.DaysRequested))
 	}
-	switch {
-	case p.MaxConcurrency == 0:
-		p.MaxConcurrency = 4
-	case p.MaxConcurrency < 1 || p.MaxConcurrency > 64:
+	if p.MaxConcurrency < 1 || p.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
 	}
 	if p.Linktool == "" {
-		p.Linktool = "linktool"
-	}
-	switch p.LogLevel {
-	case "", "error", "warn", "info", "debug":
-	default:
-		errs = append(errs, fmt.Errorf("log_level: %q is not one of \"error\", \"warn\", \"info\" or \"debug\"", p.LogLevel))
+		errs = append(errs, errors.New("linktool: empty (the command named in update_command)"))
 	}
 	return errors.Join(errs...)
-}
-
-func setDuration(d *config.Duration, def time.Duration) {
-	if *d == 0 {
-		*d = config.Duration(def)
-	}
 }
 
 // Gather brings every enabled item up to date and writes what changed.
@@ -206,7 +204,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	defer cancel()
 
 	tacc := p.tracker.attach(acc)
-	p.accounts.refresh(p.Log)
+	p.accounts.refresh(p.Log, p.Linktool)
 	items := p.accounts.enabledItems()
 
 	if !p.replayed {
@@ -220,10 +218,10 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 
 	api, err := p.currentAPI()
 	if err != nil {
-		p.Log.Errorf("%v", err)
+		acc.AddError(err)
 		return nil
 	}
-	p.results = p.gatherItems(ctx, api, tacc, items)
+	p.results = append(p.gatherItems(ctx, api, tacc, items), p.reportSkipped(acc)...)
 	p.settleDeliveries()
 	p.selfCheck(ctx, acc, p.results)
 	if err := p.ledger.Checkpoint(); err != nil {
@@ -285,7 +283,5 @@ func (p *Plaid) Stop() {
 }
 
 func init() {
-	inputs.Add("plaid", func() telegraf.Input {
-		return &Plaid{}
-	})
+	inputs.Add("plaid", func() telegraf.Input { return New() })
 }

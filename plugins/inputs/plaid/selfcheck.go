@@ -40,14 +40,22 @@ type SelfCheck struct {
 	lastCheck time.Time
 }
 
+func defaultSelfCheck() SelfCheck {
+	return SelfCheck{VerifyInterval: config.Duration(24 * time.Hour), VerifyDelay: config.Duration(2 * time.Minute)}
+}
+
 // initSelfCheck sets up the check when verify_url is set.
 func (p *Plaid) initSelfCheck() error {
 	c := &p.SelfCheck
 	if c.VerifyURL == "" {
 		return nil
 	}
-	setDuration(&c.VerifyInterval, 24*time.Hour)
-	setDuration(&c.VerifyDelay, 2*time.Minute)
+	if time.Duration(c.VerifyInterval) < time.Minute {
+		return fmt.Errorf("verify_interval: %s is below the minimum of 1m", time.Duration(c.VerifyInterval))
+	}
+	if c.VerifyDelay < 0 {
+		return fmt.Errorf("verify_delay: %s is negative", time.Duration(c.VerifyDelay))
+	}
 	if c.VerifyDatabase == "" {
 		return errors.New("verify_database: required with verify_url (the database Telegraf writes to)")
 	}

@@ -55,7 +55,7 @@ func TestDamagedStateStoreRecovers(t *testing.T) {
 			state := filepath.Join(h.dir, "state")
 			view := newInfluxView()
 			run := func(log *testutil.CaptureLogger) {
-				p := &Plaid{AccountsFile: h.ini, StateDir: state, Timezone: "UTC", Log: log}
+				p := newPlugin(h.ini, state, log)
 				require.NoError(t, p.Init())
 				d := newDelivery()
 				view.add(d.gather(t, p)...)
@@ -98,7 +98,7 @@ func TestLostStateStoreWithoutSnapshotSaysHowToRepair(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(state, "plaid-state.snapshot")))
 
 	log := &testutil.CaptureLogger{}
-	p = &Plaid{AccountsFile: h.ini, StateDir: state, Timezone: "UTC", Log: log}
+	p = newPlugin(h.ini, state, log)
 	require.NoError(t, p.Init())
 	defer p.Stop()
 	errs := strings.Join(log.Errors(), "\n")
@@ -119,7 +119,7 @@ func TestReadOnlyStateStore(t *testing.T) {
 
 	restore := makeReadOnly(t, state)
 	advance(t, h, 1)
-	p = &Plaid{AccountsFile: h.ini, StateDir: state, Timezone: "UTC", Log: testutil.Logger{Quiet: true}}
+	p = newPlugin(h.ini, state, testutil.Logger{Quiet: true})
 	err := p.Init()
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "cannot be written")
