@@ -296,21 +296,81 @@ func TestVerifyBadInput(t *testing.T) {
 // down, so that everything written so far dies with its buffer. With the
 // shipped configuration plaid-sync's self-check finds what InfluxDB lacks
 // once it is back, and writes it again: InfluxDB ends equal to the bank with
-// no manual step.
+// no manual step. The control run, without the self-check, shows the loss.
 func TestTelegrafCrashDuringFirstSync(t *testing.T) {
+	t.Run("shipped configuration", func(t *testing.T) {
+		start := time.Now()
+		p, gt := crashDuringFirstSync(t, false)
+		// The self-check runs once nothing was written for verify_delay,
+		// and again after its own repair: wait for InfluxDB to match,
+		// within bounds.
+		p.settle(time.Now(), 3*time.Minute)
+		var problems []string
+		err := waitFor(5*time.Minute, 2*time.Second, func() (bool, error) {
+			problems = p.compare(gt)
+			return len(problems) == 0, nil
+		})
+		if err != nil {
+			t.Fatalf("InfluxDB does not match Plaid after the crash (%d problems):\n  %s", len(problems), strings.Join(limit(problems, 30), "\n  "))
+		}
+		p.requireMatch(time.Now(), 3*time.Minute)
+		log := p.tg.log()
+		if n := droppedMetrics(log); n > 0 {
+			t.Fatalf("Telegraf dropped %d metrics", n)
+		}
+		m := regexp.MustCompile(`self-check: InfluxDB differs from the ledger in \d+ accounts: (\d+) points missing`).FindStringSubmatch(log)
+		if m == nil {
+			t.Fatalf("the self-check never found anything missing, yet the killed buffer held points older than the replay window")
+		}
+		if !strings.Contains(log, "self-check: InfluxDB agrees with the ledger") {
+			t.Fatalf("the self-check never agreed")
+		}
+		if r := p.runVerify(nil, p.influx.url(), p.database, "-verify"); r.code != 0 {
+			t.Fatalf("-verify after the crash: exit %d\n%s", r.code, r.stdout)
+		}
+		t.Logf("the self-check wrote %s points again (the killed buffer held them, or they were still in flight); InfluxDB equals the bank (%d transactions) %s after the start",
+			m[1], gt.Count, time.Since(start).Round(time.Second))
+	})
+	t.Run("control: without the self-check the history is lost", func(t *testing.T) {
+		p, gt := crashDuringFirstSync(t, true)
+		p.settle(time.Now(), 3*time.Minute)
+		lost := int64(gt.Count) - p.liveCount()
+		if lost <= 0 {
+			t.Fatalf("without the self-check InfluxDB holds %d of %d live transactions: the crash lost nothing, so the scenario shows nothing", p.liveCount(), gt.Count)
+		}
+		r := p.runVerify(nil, p.influx.url(), p.database, "-verify", "-json")
+		rep := parseReport(t, r)
+		missing := 0
+		for _, a := range rep.Accounts {
+			missing += a.Missing
+		}
+		if r.code != 1 || missing < int(lost) {
+			t.Fatalf("-verify: exit %d, %d missing; InfluxDB lacks %d live transactions", r.code, missing, lost)
+		}
+		t.Logf("without the self-check InfluxDB lacks %d of %d live transactions after the crash; -verify names %d missing points", lost, gt.Count, missing)
+	})
+}
+
+// crashDuringFirstSync starts a first sync of ten banks with InfluxDB down,
+// SIGKILLs Telegraf (and with it plaid-sync) half way, starts Telegraf again,
+// lets the sync finish while InfluxDB is still down, then starts InfluxDB.
+func crashDuringFirstSync(t *testing.T, noSelfCheck bool) (*pipeline, plaidemu.GroundTruth) {
+	t.Helper()
 	start := time.Now()
-	p := newPipeline(t, pipelineOptions{emulator: backfillBank, noStart: true})
+	p := newPipeline(t, pipelineOptions{emulator: backfillBank, noStart: true, noSelfCheck: noSelfCheck})
 	gt := p.emu.GroundTruth()
 	if gt.Count < 50000 {
 		t.Fatalf("the emulator holds %d transactions; the scenario needs 50,000 or more", gt.Count)
 	}
-	// Telegraf flushes every second here: a few seconds settle it.
-	confPath := filepath.Join(p.dir, "plaid-plugin.conf")
-	conf, err := os.ReadFile(confPath)
-	if err != nil {
-		t.Fatal(err)
+	if !noSelfCheck {
+		// Telegraf flushes every second here: a few seconds settle it.
+		confPath := filepath.Join(p.dir, "plaid-plugin.conf")
+		conf, err := os.ReadFile(confPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, confPath, setOption(t, string(conf), "verify_delay", `"5s"`), 0o644)
 	}
-	writeFile(t, confPath, setOption(t, string(conf), "verify_delay", `"5s"`), 0o644)
 	// Slow pages keep the first sync going long enough to kill it half way.
 	if _, err := p.emu.AddFault(plaidemu.Fault{Endpoint: "/transactions/sync", LatencyMS: 30}); err != nil {
 		t.Fatal(err)
@@ -336,32 +396,5 @@ func TestTelegrafCrashDuringFirstSync(t *testing.T) {
 		t.Fatalf("starting InfluxDB again: %v", err)
 	}
 	t.Logf("InfluxDB back %s after the start", time.Since(start).Round(time.Second))
-	// The self-check runs once nothing was written for verify_delay, and
-	// again after its own repair: wait for InfluxDB to match, within bounds.
-	p.settle(time.Now(), 3*time.Minute)
-	var problems []string
-	err = waitFor(5*time.Minute, 2*time.Second, func() (bool, error) {
-		problems = p.compare(gt)
-		return len(problems) == 0, nil
-	})
-	if err != nil {
-		t.Fatalf("InfluxDB does not match Plaid after the crash (%d problems):\n  %s", len(problems), strings.Join(limit(problems, 30), "\n  "))
-	}
-	p.requireMatch(time.Now(), 3*time.Minute)
-	log := p.tg.log()
-	if n := droppedMetrics(log); n > 0 {
-		t.Fatalf("Telegraf dropped %d metrics", n)
-	}
-	m := regexp.MustCompile(`self-check: InfluxDB differs from the ledger in \d+ accounts: (\d+) points missing`).FindStringSubmatch(log)
-	if m == nil {
-		t.Fatalf("the self-check never found anything missing, yet the killed buffer held points older than the replay window")
-	}
-	if !strings.Contains(log, "self-check: InfluxDB agrees with the ledger") {
-		t.Fatalf("the self-check never agreed")
-	}
-	if r := p.runVerify(nil, p.influx.url(), p.database, "-verify"); r.code != 0 {
-		t.Fatalf("-verify after the crash: exit %d\n%s", r.code, r.stdout)
-	}
-	t.Logf("the self-check wrote %s points again (the killed buffer held them, or they were still in flight); InfluxDB equals the bank (%d transactions) %s after the start",
-		m[1], gt.Count, time.Since(start).Round(time.Second))
+	return p, gt
 }
