@@ -282,13 +282,37 @@ func TestVerifyBadInput(t *testing.T) {
 	if after := p.liveCount(); after != before {
 		t.Fatalf("a failed -repair wrote points: %d live before, %d after", before, after)
 	}
-	// The same damage is repaired once the flags are right.
-	if r := p.runVerify(nil, p.influx.url(), p.database, "-repair"); r.code != 0 {
-		t.Fatalf("-repair with the right flags: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// The same damage is repaired once the flags are right, here through
+	// -stdout and another path into InfluxDB.
+	r := p.runVerify(nil, p.influx.url(), p.database, "-repair", "-stdout")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("Printed %d repair points", len(lines))) {
+		t.Fatalf("-repair -stdout: exit %d, %d lines\n%s", r.code, len(lines), r.stderr)
 	}
-	if after := p.liveCount(); after <= before {
-		t.Fatalf("-repair wrote nothing: %d live before, %d after", before, after)
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "plaid_transaction,account=") {
+			t.Fatalf("-repair -stdout printed a line that is not a transaction point: %q", l)
+		}
 	}
+	resp, err := http.Post(p.influx.url()+"/write?db="+p.database+"&precision=ns", "text/plain", strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("writing the printed repair: %s", resp.Status)
+	}
+	if r := p.runVerify(nil, p.influx.url(), p.database, "-verify"); r.code != 0 {
+		t.Fatalf("-verify after the printed repair was written: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := p.runVerify(nil, p.influx.url(), p.database, "-repair"); r.code != 0 || !strings.Contains(r.stdout, "Nothing to repair") {
+		t.Fatalf("-repair after the repair: exit %d\n%s", r.code, r.stdout)
+	}
+	after := p.liveCount()
+	if after-before != int64(len(lines)) {
+		t.Fatalf("the printed repair of %d points brought %d live transactions back", len(lines), after-before)
+	}
+	t.Logf("-repair -stdout printed %d points; written with curl's equivalent, they restore every live transaction", len(lines))
 }
 
 // TestTelegrafCrashDuringFirstSync: Telegraf is killed with SIGKILL half way
