@@ -24,6 +24,8 @@ Usage:
   plaid-sync -config plugin.conf [-poll_interval_disabled]   under Telegraf (signal = "STDIN")
   plaid-sync -config plugin.conf -once                        one sync, then exit
   plaid-sync -demo [-poll_interval 5s]                        try it with no Plaid keys
+  plaid-sync -config plugin.conf -verify|-repair -influx-url URL -influx-database NAME
+                                                              is InfluxDB right? (README: "Is my dashboard right?")
 
 Flags:
 `
@@ -37,6 +39,7 @@ type options struct {
 	version              bool
 	cpuProfile           string
 	memProfile           string
+	verify               verifyOptions
 }
 
 func main() {
@@ -55,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file on exit")
+	addVerifyFlags(fs, &o.verify)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -86,6 +90,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.version {
 		fmt.Fprintf(stdout, "plaid-sync %s\n", version)
 		return 0
+	}
+	if o.verify.enabled() {
+		return runVerify(o, stdout, stderr)
 	}
 	stopProfiles, err := startProfiles(o)
 	if err != nil {

@@ -57,6 +57,7 @@ type Plaid struct {
 	ReplayInterval     config.Duration `toml:"replay_interval"`
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
+	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -105,6 +106,9 @@ func (p *Plaid) Init() error {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if err := p.initSelfCheck(); err != nil {
+		return err
+	}
 	l, recovery, err := ledger.Open(p.StateDir, ledger.Options{LockTimeout: storeLockTimeout, Now: p.now})
 	if err != nil {
 		return err
@@ -136,6 +140,7 @@ func New() *Plaid {
 		ReplayInterval:     config.Duration(24 * time.Hour),
 		ReplayWindow:       config.Duration(30 * 24 * time.Hour),
 		Linktool:           "linktool",
+		SelfCheck:          defaultSelfCheck(),
 	}
 }
 
@@ -218,6 +223,7 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	}
 	p.results = append(p.gatherItems(ctx, api, tacc, items), p.reportSkipped(acc)...)
 	p.settleDeliveries()
+	p.selfCheck(ctx, acc, p.results)
 	if err := p.ledger.Checkpoint(); err != nil {
 		p.Log.Warnf("state snapshot: %v; the state store itself is fine, and the next gather tries again", err)
 	}
