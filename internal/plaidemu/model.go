@@ -116,6 +116,20 @@ func (t *txn) live() bool { return t.Removed == 0 }
 // held says whether t is older history Plaid has not fetched yet.
 func (it *item) held(t *txn) bool { return it.historyHeld && t.Date < it.recentFrom }
 
+// servesTransactions says whether Plaid's Transactions product covers an
+// account: depository, credit and student loan accounts; not mortgages,
+// not investment accounts. The bank's activity on the others still moves
+// their balances.
+func (a *account) servesTransactions() bool {
+	return a.Kind != kindMortgage && a.Kind != kindInvestment
+}
+
+// hidden says whether t is not served now: held back or on an account the
+// product does not cover.
+func (it *item) hidden(t *txn) bool {
+	return it.held(t) || !it.Accounts[t.Acct].servesTransactions()
+}
+
 // releaseHistory completes the historical update: the held transactions
 // become new change-log events, so every cursor sees them as added.
 // Held ones that are gone already stay unmentioned.

@@ -186,3 +186,61 @@ func TestNowCursor(t *testing.T) {
 	require.ElementsMatch(t, want, added, "from \"now\" a client sees only what was added since")
 	t.Logf("after 3 days, %d transactions added since \"now\"; the full history holds %d", len(added), len(full.txns))
 }
+
+// TestSyncAccountTypes: sync serves transactions of depository, credit and
+// student loan accounts only; each page lists just the accounts of its
+// transactions, never an investment account; mortgages keep their balance
+// but send no transactions.
+func TestSyncAccountTypes(t *testing.T) {
+	// Seed 2 gives student loans and a mortgage among nine items.
+	emu, client := startEmulator(t, plaidemu.Config{Seed: 2, Items: 9, HistoryDays: 120})
+	ctx := testContext(t)
+	kinds := map[string]int{}
+	mortgages := 0
+	for _, info := range emu.Items() {
+		truth := itemByName(t, emu.GroundTruth(), info.Name)
+		subtype := map[string]string{}
+		for _, a := range truth.Accounts {
+			subtype[a.AccountID] = a.Type + "/" + a.Subtype
+			if a.Subtype == "mortgage" {
+				mortgages++
+				require.NotNil(t, a.Balances.Current, "a mortgage keeps its balance")
+			}
+			if a.Subtype == "mortgage" || a.Type == "investment" {
+				require.Zero(t, a.Count, "%s: ground truth counts no transactions for %s", info.Name, a.Name)
+			}
+		}
+		cursor := ""
+		for page := 0; ; page++ {
+			require.Less(t, page, 1000)
+			req := plaid.NewTransactionsSyncRequest(info.AccessToken)
+			req.SetCount(50)
+			if cursor != "" {
+				req.SetCursor(cursor)
+			}
+			resp, _, err := client.PlaidApi.TransactionsSync(ctx).TransactionsSyncRequest(*req).Execute()
+			require.NoError(t, err)
+			inPage := map[string]bool{}
+			for _, tx := range resp.GetAdded() {
+				inPage[tx.AccountId] = true
+				st := subtype[tx.AccountId]
+				require.Contains(t, []string{"depository/checking", "depository/savings", "credit/credit card", "loan/student"}, st)
+				kinds[st]++
+			}
+			listed := map[string]bool{}
+			for _, a := range resp.GetAccounts() {
+				require.NotEqual(t, plaid.ACCOUNTTYPE_INVESTMENT, a.Type)
+				listed[a.AccountId] = true
+			}
+			require.Equal(t, inPage, listed, "page %d lists exactly its transactions' accounts", page)
+			cursor = resp.GetNextCursor()
+			if !resp.GetHasMore() {
+				break
+			}
+		}
+	}
+	t.Logf("transactions by account type: %v", kinds)
+	require.Positive(t, kinds["loan/student"], "student loan payments are served")
+	require.Positive(t, kinds["credit/credit card"])
+	require.Positive(t, mortgages, "the data holds a mortgage")
+}

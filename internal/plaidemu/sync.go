@@ -39,7 +39,7 @@ func (it *item) diffSince(base uint32, acct int) []diffEntry {
 	var out []diffEntry
 	for i := range it.txns {
 		t := &it.txns[i]
-		if acct >= 0 && int(t.Acct) != acct || it.held(t) {
+		if acct >= 0 && int(t.Acct) != acct || it.hidden(t) {
 			continue
 		}
 		existedAtBase := t.Created <= base && (t.Removed == 0 || t.Removed > base)
@@ -205,10 +205,16 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	}
 	resp := syncResponse{Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
 		TransactionsUpdateStatus: status, RequestID: c.requestID}
-	if acct >= 0 {
-		resp.Accounts = []wireAccount{accountWire(it.Accounts[acct], zeroTime)}
-	} else {
-		resp.Accounts = e.accountsWire(it, nil, zeroTime)
+	// Plaid lists the accounts the page's transactions belong to.
+	touched := make([]bool, len(it.Accounts))
+	for i := range views {
+		touched[views[i].t.Acct] = true
+	}
+	resp.Accounts = []wireAccount{}
+	for i, a := range it.Accounts {
+		if touched[i] {
+			resp.Accounts = append(resp.Accounts, accountWire(a, zeroTime))
+		}
 	}
 	if end < len(entries) {
 		resp.HasMore = true
