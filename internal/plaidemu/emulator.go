@@ -73,7 +73,8 @@ func New(cfg Config) (*Emulator, error) {
 		if round := i / len(institutions); round > 0 {
 			name += " " + strconv.Itoa(round+1)
 		}
-		e.newItem(inst, name, true, cfg.HistoryDays, "")
+		// Pre-seeded items were linked with Transactions and HistoryDays.
+		e.newItem(inst, name, true, cfg.HistoryDays, "").txInit = true
 	}
 	e.handler = e.routes()
 	return e, nil

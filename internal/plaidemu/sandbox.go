@@ -62,12 +62,7 @@ func (e *Emulator) sandboxPublicTokenCreate(c *call) (any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	history := e.cfg.HistoryDays
-	if days > 0 {
-		history = min(history, days)
-	}
-	it := e.newItem(inst, e.uniqueItemName(inst), false, history, webhook)
-	it.daysFixed = days > 0
+	it := e.linkItem(inst, webhook, req.InitialProducts, days)
 	return publicTokenResponse{PublicToken: e.newPublicToken(it), RequestID: c.requestID}, nil
 }
 
