@@ -240,13 +240,17 @@ func (e *Emulator) Advance(days int) (AdvanceSummary, error) {
 	var sum AdvanceSummary
 	for range days {
 		e.today++
+		e.offset += 24 * time.Hour
 		for _, it := range e.items {
-			if !it.removed && it.errCode == "" {
+			if it.removed {
+				continue
+			}
+			e.expireConsent(it)
+			if it.errCode == "" {
 				e.runBankDay(it, e.today, e.today, true, &sum)
 			}
 		}
 	}
-	e.offset += time.Duration(days) * 24 * time.Hour
 	now := e.now()
 	for _, it := range e.items {
 		switch {

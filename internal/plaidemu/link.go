@@ -169,8 +169,12 @@ func (e *Emulator) completeLink(linkToken, sessionID, institutionID, username, p
 	var it *item
 	if lt.Update != nil {
 		it = lt.Update
+		if !it.consent.IsZero() {
+			// Update mode asks for consent again.
+			it.consent = e.now().AddDate(1, 0, 0)
+		}
 		if it.errCode != "" {
-			it.errCode = ""
+			it.errCode, it.errReason = "", ""
 			e.catchUp(it)
 		}
 	} else {

@@ -183,10 +183,11 @@ type item struct {
 	idRand     *idStream
 	schedule   schedule
 
-	bankDay  day // last day the bank's activity was applied
-	removed  bool
-	errCode  string // "" or ITEM_LOGIN_REQUIRED
-	notReady int    // data calls still to be answered "not ready"
+	bankDay   day // last day the bank's activity was applied
+	removed   bool
+	errCode   string // "" or one of itemStateCodes
+	errReason string // its error_code_reason, if any
+	notReady  int    // data calls still to be answered "not ready"
 	// While historyHeld, only transactions dated recentFrom or later are
 	// visible (Plaid's initial update); initialSyncs more syncs are
 	// answered INITIAL_UPDATE_COMPLETE before the rest arrives.
@@ -197,11 +198,11 @@ type item struct {
 	// Link (transactions among the products) or by the first
 	// /transactions/sync or /transactions/get. Its days_requested fixed
 	// the history for good.
-	txInit bool
-	created      time.Time
-	lastSuccess  time.Time
-	lastFailed   time.Time
-	consent      time.Time // zero when the institution has none
+	txInit      bool
+	created     time.Time
+	lastSuccess time.Time
+	lastFailed  time.Time
+	consent     time.Time // zero when the institution has none
 
 	diff diffCache
 }

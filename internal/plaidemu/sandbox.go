@@ -75,7 +75,7 @@ type resetLoginResponse struct {
 // Link update mode repairs it.
 func (e *Emulator) sandboxItemResetLogin(c *call) (any, *apiError) {
 	return e.withItem(c, e.lookupItem, func(it *item) (any, *apiError) {
-		it.errCode = "ITEM_LOGIN_REQUIRED"
+		e.breakItem(it, "ITEM_LOGIN_REQUIRED", "")
 		it.lastFailed = e.now()
 		return resetLoginResponse{ResetLogin: true, RequestID: c.requestID}, nil
 	})
