@@ -49,9 +49,10 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request, path strin
 				writeJSON(w, http.StatusOK, map[string]bool{"enabled": on})
 			}},
 		},
-		"/emulator/reset_cursors": {{http.MethodPost, e.adminResetCursors}},
-		"/emulator/link/complete": {{http.MethodPost, e.adminLinkComplete}},
-		"/emulator/link/cancel":   {{http.MethodPost, e.adminLinkCancel}},
+		"/emulator/reset_cursors":     {{http.MethodPost, e.adminResetCursors}},
+		"/emulator/historical_update": {{http.MethodPost, e.adminHistoricalUpdate}},
+		"/emulator/link/complete":     {{http.MethodPost, e.adminLinkComplete}},
+		"/emulator/link/cancel":       {{http.MethodPost, e.adminLinkCancel}},
 	}
 	rs, ok := routes[path]
 	if !ok {
@@ -163,6 +164,25 @@ func (e *Emulator) adminResetCursors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"name": info.Name, "item_id": info.ItemID})
+}
+
+func (e *Emulator) adminHistoricalUpdate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item string `json:"item"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.Item == "" {
+		adminError(w, http.StatusBadRequest, errors.New(`"item" is required (an item name, item_id or access_token)`))
+		return
+	}
+	if err := e.CompleteHistoricalUpdate(req.Item); err != nil {
+		adminError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"historical_update_complete": true})
 }
 
 type linkCompleteRequest struct {

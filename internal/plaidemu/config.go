@@ -25,6 +25,12 @@ type Config struct {
 	// NOT_READY for an item linked through Link or /sandbox/public_token/create
 	// (pre-seeded items are ready); default 1; -1 means 0.
 	NotReadySyncs int
+	// InitialUpdateSyncs is how many /transactions/sync calls, after the
+	// NOT_READY ones, a newly linked item answers INITIAL_UPDATE_COMPLETE
+	// with only its last InitialUpdateDays of transactions; the call after
+	// them brings the rest (HISTORICAL_UPDATE_COMPLETE). 0 (the default)
+	// skips the initial update. CompleteHistoricalUpdate ends it at once.
+	InitialUpdateSyncs int
 	// LinkTokenTTL is how long link tokens live; zero means Plaid's (4 h, and
 	// 30 min in update mode).
 	LinkTokenTTL time.Duration
@@ -91,6 +97,9 @@ func (c Config) validate() error {
 	}
 	if math.IsNaN(c.TxPerDay) || c.TxPerDay < 0 || c.TxPerDay > maxTxPerDay {
 		errs = append(errs, fmt.Errorf("TxPerDay must be 0 (default) or more, at most %d, got %v", maxTxPerDay, c.TxPerDay))
+	}
+	if c.InitialUpdateSyncs < 0 || c.InitialUpdateSyncs > 1000 {
+		errs = append(errs, fmt.Errorf("InitialUpdateSyncs must be 0..1000, got %d", c.InitialUpdateSyncs))
 	}
 	if c.NotReadySyncs < 0 || c.NotReadySyncs > 1000 {
 		errs = append(errs, fmt.Errorf("NotReadySyncs must be -1..1000, got %d", c.NotReadySyncs))

@@ -54,6 +54,7 @@ var errorCatalog = map[string]errorSpec{
 	"INVALID_BODY":            {"INVALID_REQUEST", 400, "body could not be parsed as JSON", ""},
 	"INVALID_FIELD":           {"INVALID_REQUEST", 400, "one or more of the request fields are invalid", ""},
 	"MISSING_FIELDS":          {"INVALID_REQUEST", 400, "the following required fields are missing", ""},
+	"UNKNOWN_FIELDS":          {"INVALID_REQUEST", 400, "the following fields are not recognized by this endpoint", ""},
 	"NOT_FOUND":               {"INVALID_REQUEST", 404, "the requested endpoint does not exist", ""},
 	"METHOD_NOT_ALLOWED":      {"INVALID_REQUEST", 405, "only POST is allowed on Plaid API endpoints", ""},
 	"SANDBOX_ONLY":            {"INVALID_REQUEST", 400, "this endpoint is only available in the sandbox", ""},

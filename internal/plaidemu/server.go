@@ -271,6 +271,9 @@ func (e *Emulator) servePlaid(w *loggingWriter, r *http.Request, path string) {
 
 // runEndpoint calls an endpoint and encodes its answer.
 func (e *Emulator) runEndpoint(fn endpointFunc, c *call) (int, []byte) {
+	if apiErr := validateRequest(c.path, c.body); apiErr != nil {
+		return e.errorJSON(apiErr, c.requestID)
+	}
 	res, apiErr := fn(e, c)
 	if apiErr != nil {
 		return e.errorJSON(apiErr, c.requestID)

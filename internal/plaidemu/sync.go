@@ -39,7 +39,7 @@ func (it *item) diffSince(base uint32, acct int) []diffEntry {
 	var out []diffEntry
 	for i := range it.txns {
 		t := &it.txns[i]
-		if acct >= 0 && int(t.Acct) != acct {
+		if acct >= 0 && int(t.Acct) != acct || it.hidden(t) {
 			continue
 		}
 		existedAtBase := t.Created <= base && (t.Removed == 0 || t.Removed > base)
@@ -58,6 +58,10 @@ func (it *item) diffSince(base uint32, acct int) []diffEntry {
 	*c = diffCache{valid: true, base: base, head: it.head, epoch: it.epoch, acct: acct, entries: out}
 	return out
 }
+
+// nowCursor is Plaid's documented special cursor value: start from the
+// present, without any history.
+const nowCursor = "now"
 
 type syncRequest struct {
 	AccessToken string  `json:"access_token"`
@@ -128,7 +132,8 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		}
 	}
 	var cur cursor
-	if req.Cursor != nil && *req.Cursor != "" {
+	now := req.Cursor != nil && *req.Cursor == nowCursor
+	if req.Cursor != nil && *req.Cursor != "" && !now {
 		var err error
 		cur, err = decodeCursor(*req.Cursor, e.cursorKey())
 		if err == nil && cur.item == itemKey(it.ID) && cur.epoch < it.resetEpoch {
@@ -158,6 +163,24 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		return syncResponse{Accounts: []wireAccount{}, Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
 			TransactionsUpdateStatus: "NOT_READY", RequestID: c.requestID}, nil
 	}
+	status := "HISTORICAL_UPDATE_COMPLETE"
+	if it.historyHeld {
+		if it.initialSyncs > 0 {
+			it.initialSyncs--
+			status = "INITIAL_UPDATE_COMPLETE"
+		} else {
+			it.releaseHistory()
+		}
+	}
+	key := e.cursorKey()
+	if now {
+		// "now" skips all history: no transactions, a cursor for the present.
+		resp := syncResponse{Accounts: []wireAccount{}, Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
+			NextCursor:               cursor{item: itemKey(it.ID), epoch: it.epoch, base: it.head, account: uint32(acct + 1)}.encode(key),
+			TransactionsUpdateStatus: status, RequestID: c.requestID}
+		e.mu.Unlock()
+		return resp, nil
+	}
 	if cur.intermediate && cur.head != it.head {
 		e.mu.Unlock()
 		return nil, plaidErr("TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION")
@@ -181,13 +204,18 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		kinds[i] = en.kind
 	}
 	resp := syncResponse{Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
-		TransactionsUpdateStatus: "HISTORICAL_UPDATE_COMPLETE", RequestID: c.requestID}
-	if acct >= 0 {
-		resp.Accounts = []wireAccount{accountWire(it.Accounts[acct], zeroTime)}
-	} else {
-		resp.Accounts = e.accountsWire(it, nil, zeroTime)
+		TransactionsUpdateStatus: status, RequestID: c.requestID}
+	// Plaid lists the accounts the page's transactions belong to.
+	touched := make([]bool, len(it.Accounts))
+	for i := range views {
+		touched[views[i].t.Acct] = true
 	}
-	key := e.cursorKey()
+	resp.Accounts = []wireAccount{}
+	for i, a := range it.Accounts {
+		if touched[i] {
+			resp.Accounts = append(resp.Accounts, accountWire(a, zeroTime))
+		}
+	}
 	if end < len(entries) {
 		resp.HasMore = true
 		resp.NextCursor = cursor{intermediate: true, item: itemKey(it.ID), epoch: it.epoch, base: base,

@@ -91,7 +91,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	var match []int32
 	for i := range it.txns {
 		t := &it.txns[i]
-		if t.live() && t.Date >= start && t.Date <= end && (only == nil || only[it.Accounts[t.Acct].ID]) {
+		if t.live() && !it.hidden(t) && t.Date >= start && t.Date <= end && (only == nil || only[it.Accounts[t.Acct].ID]) {
 			match = append(match, int32(i))
 		}
 	}

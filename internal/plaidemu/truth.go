@@ -69,7 +69,7 @@ func (e *Emulator) GroundTruth() GroundTruth {
 		}
 		for i := range it.txns {
 			t := &it.txns[i]
-			if !t.live() {
+			if !t.live() || it.hidden(t) {
 				continue
 			}
 			at := &itr.Accounts[t.Acct]
