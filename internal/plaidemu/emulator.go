@@ -73,7 +73,8 @@ func New(cfg Config) (*Emulator, error) {
 		if round := i / len(institutions); round > 0 {
 			name += " " + strconv.Itoa(round+1)
 		}
-		e.newItem(inst, name, true, cfg.HistoryDays, "")
+		// Pre-seeded items were linked with Transactions and HistoryDays.
+		e.newItem(inst, name, true, cfg.HistoryDays, "").txInit = true
 	}
 	e.handler = e.routes()
 	return e, nil
@@ -239,13 +240,17 @@ func (e *Emulator) Advance(days int) (AdvanceSummary, error) {
 	var sum AdvanceSummary
 	for range days {
 		e.today++
+		e.offset += 24 * time.Hour
 		for _, it := range e.items {
-			if !it.removed && it.errCode == "" {
+			if it.removed {
+				continue
+			}
+			e.expireConsent(it)
+			if it.errCode == "" {
 				e.runBankDay(it, e.today, e.today, true, &sum)
 			}
 		}
 	}
-	e.offset += time.Duration(days) * 24 * time.Hour
 	now := e.now()
 	for _, it := range e.items {
 		switch {

@@ -1,6 +1,7 @@
 package plaidemu
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,50 @@ func (e *Emulator) lookupItem(token string) (*item, *apiError) {
 	if it.removed {
 		return nil, plaidErr("ITEM_NOT_FOUND")
 	}
+	e.expireConsent(it)
 	return it, nil
+}
+
+// itemError is the item's error state as Plaid's error.
+func (it *item) itemError() *apiError {
+	err := plaidErr(it.errCode)
+	err.Reason = it.errReason
+	return err
+}
+
+// breakItem puts an item in an error state until update mode repairs it.
+// Callers hold e.mu.
+func (e *Emulator) breakItem(it *item, code, reason string) {
+	if it.removed {
+		return
+	}
+	it.errCode, it.errReason = code, reason
+	it.lastFailed = e.now()
+}
+
+// expireConsent breaks an item whose OAuth consent has run out, as Plaid
+// does: ITEM_LOGIN_REQUIRED with reason OAUTH_CONSENT_EXPIRED. Callers
+// hold e.mu.
+func (e *Emulator) expireConsent(it *item) {
+	if it.errCode == "" && !it.consent.IsZero() && !e.now().Before(it.consent) {
+		e.breakItem(it, "ITEM_LOGIN_REQUIRED", "OAUTH_CONSENT_EXPIRED")
+	}
+}
+
+// SetConsentExpiration sets when an item's consent expires (shown as
+// consent_expiration_time by /item/get); zero removes it. When emulated
+// time reaches it the item answers ITEM_LOGIN_REQUIRED with
+// error_code_reason OAUTH_CONSENT_EXPIRED until update mode renews it.
+func (e *Emulator) SetConsentExpiration(ref string, at time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it := e.findItem(ref)
+	if it == nil || it.removed {
+		return fmt.Errorf("plaidemu: no live item named %q (use an item name, item_id or access_token)", redactToken(ref))
+	}
+	it.consent = at.UTC().Truncate(time.Second)
+	e.expireConsent(it)
+	return nil
 }
 
 // dataItem resolves an access token for an endpoint that reads the bank's
@@ -32,7 +76,7 @@ func (e *Emulator) dataItem(token string) (*item, *apiError) {
 		return nil, err
 	}
 	if it.errCode != "" {
-		return nil, plaidErr(it.errCode)
+		return nil, it.itemError()
 	}
 	return it, nil
 }

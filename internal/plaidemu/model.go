@@ -183,22 +183,26 @@ type item struct {
 	idRand     *idStream
 	schedule   schedule
 
-	bankDay  day // last day the bank's activity was applied
-	removed  bool
-	errCode  string // "" or ITEM_LOGIN_REQUIRED
-	notReady int    // data calls still to be answered "not ready"
+	bankDay   day // last day the bank's activity was applied
+	removed   bool
+	errCode   string // "" or one of itemStateCodes
+	errReason string // its error_code_reason, if any
+	notReady  int    // data calls still to be answered "not ready"
 	// While historyHeld, only transactions dated recentFrom or later are
 	// visible (Plaid's initial update); initialSyncs more syncs are
 	// answered INITIAL_UPDATE_COMPLETE before the rest arrives.
 	historyHeld  bool
 	recentFrom   day
 	initialSyncs int
-	synced       bool // the first /transactions/sync was seen
-	daysFixed    bool // history length was set (at link or first sync)
-	created      time.Time
-	lastSuccess  time.Time
-	lastFailed   time.Time
-	consent      time.Time // zero when the institution has none
+	// txInit says whether the Transactions product was initialised: at
+	// Link (transactions among the products) or by the first
+	// /transactions/sync or /transactions/get. Its days_requested fixed
+	// the history for good.
+	txInit      bool
+	created     time.Time
+	lastSuccess time.Time
+	lastFailed  time.Time
+	consent     time.Time // zero when the institution has none
 
 	diff diffCache
 }
@@ -283,6 +287,25 @@ func (it *item) cutHistory(first day) {
 	}
 	it.epoch++
 	it.diff = diffCache{}
+}
+
+// DefaultDaysRequested is Plaid's transactions.days_requested when a
+// request does not say.
+const DefaultDaysRequested = 90
+
+// initTransactions initialises the Transactions product on an item that
+// was linked without it, keeping days of history (0 = Plaid's default).
+// On an item already initialised it does nothing, as Plaid ignores
+// days_requested there.
+func (it *item) initTransactions(today day, days int) {
+	if it.txInit {
+		return
+	}
+	it.txInit = true
+	if days == 0 {
+		days = DefaultDaysRequested
+	}
+	it.cutHistory(today - day(days) + 1)
 }
 
 // idStream hands out an item's transaction ids in a fixed order.

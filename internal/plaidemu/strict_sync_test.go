@@ -121,7 +121,8 @@ func TestUpdateStatusProgression(t *testing.T) {
 	for _, tx := range l.txns {
 		oldest = min(oldest, tx.Date)
 	}
-	require.Equal(t, fixedToday.AddDate(0, 0, -119).Format("2006-01-02"), oldest)
+	// /sandbox/public_token/create without days_requested: Plaid's 90 days.
+	require.Equal(t, fixedToday.AddDate(0, 0, -plaidemu.DefaultDaysRequested+1).Format("2006-01-02"), oldest)
 	t.Logf("historical update: %d more transactions, oldest %s", len(l.txns)-initial, oldest)
 
 	// The control ends the initial update at once.

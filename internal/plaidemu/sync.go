@@ -150,13 +150,7 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 			return nil, invalidField("cursor was issued for another options.account_id")
 		}
 	}
-	if !it.synced {
-		it.synced = true
-		if days > 0 && !it.daysFixed {
-			it.daysFixed = true
-			it.cutHistory(e.today - day(days) + 1)
-		}
-	}
+	it.initTransactions(e.today, days)
 	if it.notReady > 0 {
 		it.notReady--
 		e.mu.Unlock()

@@ -14,6 +14,7 @@ type transactionsGetRequest struct {
 		Count                      *int      `json:"count"`
 		Offset                     *int      `json:"offset"`
 		IncludeOriginalDescription *bool     `json:"include_original_description"`
+		DaysRequested              *int      `json:"days_requested"`
 	} `json:"options"`
 }
 
@@ -55,7 +56,11 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	count, offset := 100, 0
 	origDesc := false
 	var ids *[]string
+	days := 0
 	if o := req.Options; o != nil {
+		if o.DaysRequested != nil {
+			days = *o.DaysRequested
+		}
 		if o.Count != nil {
 			count = *o.Count
 		}
@@ -83,6 +88,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 		e.mu.Unlock()
 		return nil, apiErr
 	}
+	it.initTransactions(e.today, days)
 	if it.notReady > 0 {
 		it.notReady--
 		e.mu.Unlock()

@@ -281,7 +281,7 @@ func (e *Emulator) itemWire(it *item, withCreated bool) wireItem {
 		w.ConsentExpirationTime = timePtr(it.consent)
 	}
 	if it.errCode != "" {
-		b := plaidErr(it.errCode).body("")
+		b := it.itemError().body("")
 		w.Error = &b
 	}
 	if withCreated {
