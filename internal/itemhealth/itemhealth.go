@@ -41,10 +41,11 @@ const (
 //     acts on the bank's own site first (new password, accept terms, unlock),
 //     then logs in again through update mode.
 //   - INSUFFICIENT_CREDENTIALS, INVALID_CREDENTIALS, INVALID_MFA,
-//     INVALID_SEND_METHOD, INVALID_UPDATED_USERNAME, MFA_NOT_SUPPORTED: the
-//     login itself failed; for an item already linked, the user tries the
-//     login again in update mode (for MFA_NOT_SUPPORTED after choosing an
-//     MFA method the bank offers and Plaid supports).
+//     INVALID_SEND_METHOD, INVALID_UPDATED_USERNAME, USER_INPUT_TIMEOUT,
+//     MFA_NOT_SUPPORTED: the login itself failed; for an item already
+//     linked, the user tries the login again in update mode (for
+//     MFA_NOT_SUPPORTED after choosing an MFA method the bank offers and
+//     Plaid supports).
 //   - NO_ACCOUNTS: none of the item's accounts can be reached any more
 //     (closed, or no longer shared); update mode's account selection lets the
 //     user share accounts again without losing the item.
@@ -59,14 +60,16 @@ var updateCodes = map[string]bool{
 	"INVALID_MFA":              true,
 	"INVALID_SEND_METHOD":      true,
 	"INVALID_UPDATED_USERNAME": true,
+	"USER_INPUT_TIMEOUT":       true,
 	"MFA_NOT_SUPPORTED":        true,
 	"NO_ACCOUNTS":              true,
 }
 
 // linkCodes are the errors after which the item is gone or can never work:
-// Plaid no longer knows the item or its token, the institution or the
-// account does not support what the item needs. Only a new item helps,
-// possibly at another institution.
+// Plaid no longer knows the item or its token, or the institution or the
+// account does not support what the item needs (ITEM_NOT_SUPPORTED: the
+// bank's restrictions keep Plaid out of these accounts, so logging in again
+// changes nothing). Only a new item helps, possibly at another institution.
 var linkCodes = map[string]bool{
 	"ITEM_NOT_FOUND":                  true,
 	"INVALID_ACCESS_TOKEN":            true,

@@ -24,6 +24,7 @@ func TestClassify(t *testing.T) {
 		{"INVALID_MFA", Update},
 		{"INVALID_SEND_METHOD", Update},
 		{"INVALID_UPDATED_USERNAME", Update},
+		{"USER_INPUT_TIMEOUT", Update},
 		{"MFA_NOT_SUPPORTED", Update},
 		{"NO_ACCOUNTS", Update},
 		{"ITEM_NOT_FOUND", Link},
