@@ -147,7 +147,8 @@ func (e *Emulator) itemRemove(c *call) (any, *apiError) {
 type accountsRequest struct {
 	AccessToken string `json:"access_token"`
 	Options     *struct {
-		AccountIDs *[]string `json:"account_ids"`
+		AccountIDs             *[]string `json:"account_ids"`
+		MinLastUpdatedDatetime *string   `json:"min_last_updated_datetime"`
 	} `json:"options"`
 }
 
@@ -188,16 +189,28 @@ func (e *Emulator) accounts(c *call, realtime bool) (any, *apiError) {
 		return nil, err
 	}
 	var ids *[]string
+	var minUpdated *string
 	if req.Options != nil {
-		ids = req.Options.AccountIDs
+		ids, minUpdated = req.Options.AccountIDs, req.Options.MinLastUpdatedDatetime
 	}
 	only, err := accountFilter(it, ids)
 	if err != nil {
 		return nil, err
 	}
 	var updated time.Time
-	if realtime {
+	if realtime && it.Inst.BalanceNeedsMinUpdated {
+		// Only Capital One reports when its balances were last updated, and
+		// it needs a lower bound for non-depository accounts.
 		updated = e.now()
+		if minUpdated == nil && slices.ContainsFunc(it.Accounts, func(a *account) bool { return a.Type != "depository" }) {
+			return nil, invalidField("options.min_last_updated_datetime is required for this item: %s requires it for items with non-depository accounts", it.Inst.Name)
+		}
+		if minUpdated != nil {
+			if min, perr := time.Parse(time.RFC3339, *minUpdated); perr == nil && min.After(updated) {
+				return nil, plaidErrf("LAST_UPDATED_DATETIME_OUT_OF_RANGE",
+					"no balance was updated at or after options.min_last_updated_datetime %s; the latest is %s", *minUpdated, rfc3339(updated))
+			}
+		}
 	}
 	return accountsResponse{Accounts: e.accountsWire(it, only, updated), Item: e.itemWire(it, false), RequestID: c.requestID}, nil
 }
@@ -244,14 +257,16 @@ func (e *Emulator) institutionsGetByID(c *call) (any, *apiError) {
 		return nil, missingFields(missing...)
 	}
 	inst := institutionByID(req.InstitutionID)
-	if inst == nil {
-		return nil, plaidErrf("INVALID_INSTITUTION", "invalid institution_id provided: %q", req.InstitutionID)
+	if inst == nil || !inst.servesAny(*req.CountryCodes) {
+		// Plaid finds institutions within the requested countries only.
+		return nil, plaidErrf("INVALID_INSTITUTION", "invalid institution_id provided: %q is not an institution in country_codes %s",
+			req.InstitutionID, strings.Join(*req.CountryCodes, ", "))
 	}
 	w := wireInstitution{
 		InstitutionID:  inst.ID,
 		Name:           inst.Name,
 		Products:       []string{"assets", "auth", "balance", "transactions", "identity", "investments", "liabilities"},
-		CountryCodes:   []string{"US"},
+		CountryCodes:   inst.countries(),
 		RoutingNumbers: inst.Routing,
 		DtcNumbers:     []string{},
 		OAuth:          inst.OAuth,

@@ -160,6 +160,9 @@ func (e *Emulator) completeLink(linkToken, sessionID, institutionID, username, p
 	if inst == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownInstitution, institutionID)
 	}
+	if !inst.servesAny(lt.CountryCodes) {
+		return nil, fmt.Errorf("%w %q in the link token's country_codes %v", ErrUnknownInstitution, institutionID, lt.CountryCodes)
+	}
 	if username == "" || password == "" {
 		return nil, errCredentialsRequired
 	}

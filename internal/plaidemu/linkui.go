@@ -115,7 +115,10 @@ func (e *Emulator) dialogSession(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := dialogSessionResponse{LinkToken: lt.Token, Mode: "normal", Hosted: hosted, ClientName: lt.ClientName,
 		Expired: !e.now().Before(lt.Expires), Institutions: []dialogInstitution{}}
-	for _, in := range institutions {
+	for _, in := range allInstitutions {
+		if !in.servesAny(lt.CountryCodes) {
+			continue // Link offers the institutions of the token's countries
+		}
 		resp.Institutions = append(resp.Institutions, dialogInstitution{ID: in.ID, Name: in.Name, Color: in.Color})
 	}
 	if lt.Update != nil {

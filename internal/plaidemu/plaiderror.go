@@ -42,6 +42,8 @@ var errorCatalog = map[string]errorSpec{
 	"INVALID_PUBLIC_TOKEN":   {"INVALID_INPUT", 400, "provided public token is expired or has already been exchanged", ""},
 	"INVALID_LINK_TOKEN":     {"INVALID_INPUT", 400, "provided link token is in an invalid format or has expired", ""},
 	"INVALID_INSTITUTION":    {"INVALID_INPUT", 400, "invalid institution_id provided", ""},
+	"LAST_UPDATED_DATETIME_OUT_OF_RANGE": {"INVALID_RESULT", 400,
+		"requested datetime is out of range, most recent update time is earlier than requested datetime", ""},
 	"INSTITUTION_DOWN": {"INSTITUTION_ERROR", 400, "this institution is not currently responding to this request. please try again soon",
 		"This financial institution is not currently responding to requests. We apologize for the inconvenience."},
 	"INSTITUTION_NOT_RESPONDING": {"INSTITUTION_ERROR", 400, "this institution is not currently responding to this request. please try again soon",
@@ -184,7 +186,7 @@ func docURL(errType, code string) string {
 	page := map[string]string{
 		"ITEM_ERROR": "item", "INVALID_INPUT": "invalid-input", "INVALID_REQUEST": "invalid-request",
 		"INSTITUTION_ERROR": "institution", "API_ERROR": "api", "RATE_LIMIT_EXCEEDED": "rate-limit-exceeded",
-		"TRANSACTIONS_ERROR": "transactions",
+		"TRANSACTIONS_ERROR": "transactions", "INVALID_RESULT": "invalid-result",
 	}[errType]
 	if page == "" {
 		return "https://plaid.com/docs/errors/"

@@ -133,7 +133,7 @@ func (e *Emulator) sandboxTransactionsCreate(c *call) (any, *apiError) {
 		case math.IsNaN(*st.Amount) || math.Abs(*st.Amount) >= 1e9:
 			return nil, invalidField("transactions[%d]: amount must be below 1,000,000,000 in size", i)
 		}
-		currency := "USD"
+		currency := it.Inst.currency()
 		if st.IsoCurrencyCode != nil && *st.IsoCurrencyCode != "" {
 			currency = strings.ToUpper(*st.IsoCurrencyCode)
 		}
