@@ -31,6 +31,11 @@ type Config struct {
 	// them brings the rest (HISTORICAL_UPDATE_COMPLETE). 0 (the default)
 	// skips the initial update. CompleteHistoricalUpdate ends it at once.
 	InitialUpdateSyncs int
+	// PFCVersion is the client's default personal finance category
+	// taxonomy: "v1" (the default; v2 on request, as for clients that
+	// enabled Transactions before December 2025) or "v2" (always v2, as for
+	// clients that enabled it from December 2025).
+	PFCVersion string
 	// LinkTokenTTL is how long link tokens live; zero means Plaid's (4 h, and
 	// 30 min in update mode).
 	LinkTokenTTL time.Duration
@@ -81,6 +86,9 @@ func (c Config) withDefaults() Config {
 	if c.Today.IsZero() {
 		c.Today = time.Now().UTC()
 	}
+	if c.PFCVersion == "" {
+		c.PFCVersion = PFCv1
+	}
 	y, m, d := c.Today.Date()
 	c.Today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	return c
@@ -103,6 +111,9 @@ func (c Config) validate() error {
 	}
 	if c.NotReadySyncs < 0 || c.NotReadySyncs > 1000 {
 		errs = append(errs, fmt.Errorf("NotReadySyncs must be -1..1000, got %d", c.NotReadySyncs))
+	}
+	if c.PFCVersion != PFCv1 && c.PFCVersion != PFCv2 {
+		errs = append(errs, fmt.Errorf("PFCVersion must be %q or %q, got %q", PFCv1, PFCv2, c.PFCVersion))
 	}
 	if c.LinkTokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("LinkTokenTTL must not be negative, got %v", c.LinkTokenTTL))

@@ -245,3 +245,93 @@ func TestSyncAccountTypes(t *testing.T) {
 	require.Positive(t, kinds["credit/credit card"])
 	require.Positive(t, mortgages, "the data holds a mortgage")
 }
+
+// TestPFCVersions: options.personal_finance_category_version chooses the
+// taxonomy; a client configured for v2 only always gets v2; the ground
+// truth totals each taxonomy.
+func TestPFCVersions(t *testing.T) {
+	detailed := func(l *ledger) (map[string]plaidemu.CategoryTruth, map[string]bool) {
+		out := map[string]plaidemu.CategoryTruth{}
+		versions := map[string]bool{}
+		for _, tx := range l.txns {
+			key := plaidemu.UncategorizedKey
+			if pfc, ok := tx.GetPersonalFinanceCategoryOk(); ok && pfc != nil {
+				key = pfc.Detailed
+				versions[string(pfc.GetVersion())] = true
+			}
+			c := out[key]
+			c.Count++
+			c.SumCents += toCents(tx.Amount)
+			out[key] = c
+		}
+		return out, versions
+	}
+	want := func(it plaidemu.ItemTruth, version string) map[string]plaidemu.CategoryTruth {
+		out := map[string]plaidemu.CategoryTruth{}
+		for _, a := range it.Accounts {
+			for k, c := range a.DetailedCategories[version] {
+				s := out[k]
+				s.Count += c.Count
+				s.SumCents += c.SumCents
+				out[k] = s
+			}
+		}
+		return out
+	}
+	syncVersion := func(t *testing.T, client *plaid.APIClient, tok string, version *plaid.PersonalFinanceCategoryVersion) *ledger {
+		l := newLedger()
+		ctx := testContext(t)
+		for page := 0; ; page++ {
+			require.Less(t, page, 1000)
+			req := plaid.NewTransactionsSyncRequest(tok)
+			req.SetCount(500)
+			if version != nil {
+				o := plaid.NewTransactionsSyncRequestOptions()
+				o.SetPersonalFinanceCategoryVersion(*version)
+				req.SetOptions(*o)
+			}
+			if l.cursor != "" {
+				req.SetCursor(l.cursor)
+			}
+			resp, _, err := client.PlaidApi.TransactionsSync(ctx).TransactionsSyncRequest(*req).Execute()
+			require.NoError(t, err)
+			for _, tx := range resp.GetAdded() {
+				l.txns[tx.TransactionId] = tx
+			}
+			l.cursor = resp.GetNextCursor()
+			if !resp.GetHasMore() {
+				return l
+			}
+		}
+	}
+	v1, v2 := plaid.PERSONALFINANCECATEGORYVERSION_V1, plaid.PERSONALFINANCECATEGORYVERSION_V2
+
+	emu, client := startEmulator(t, plaidemu.Config{Seed: 6, Items: 1, HistoryDays: 60})
+	info := emu.Items()[0]
+	truth := itemByName(t, emu.GroundTruth(), info.Name)
+	for name, tc := range map[string]struct {
+		asked *plaid.PersonalFinanceCategoryVersion
+		want  string
+	}{"default": {nil, "v1"}, "v1": {&v1, "v1"}, "v2": {&v2, "v2"}} {
+		got, versions := detailed(syncVersion(t, client, info.AccessToken, tc.asked))
+		require.Equal(t, want(truth, tc.want), got, name)
+		require.Equal(t, map[string]bool{tc.want: true}, versions, "%s: personal_finance_category.version", name)
+	}
+	gotV1, _ := detailed(syncVersion(t, client, info.AccessToken, &v1))
+	gotV2, _ := detailed(syncVersion(t, client, info.AccessToken, &v2))
+	require.Contains(t, gotV1, "INCOME_WAGES")
+	require.Contains(t, gotV2, "INCOME_SALARY")
+	require.NotContains(t, gotV2, "INCOME_WAGES")
+	t.Logf("v1 paychecks: %+v; v2: %+v", gotV1["INCOME_WAGES"], gotV2["INCOME_SALARY"])
+
+	// A client that may only receive v2 gets v2 even when it asks for v1.
+	emu2, client2 := startEmulator(t, plaidemu.Config{Seed: 6, Items: 1, HistoryDays: 60, PFCVersion: "v2"})
+	truth2 := itemByName(t, emu2.GroundTruth(), emu2.Items()[0].Name)
+	for _, asked := range []*plaid.PersonalFinanceCategoryVersion{nil, &v1} {
+		got, versions := detailed(syncVersion(t, client2, emu2.Items()[0].AccessToken, asked))
+		require.Equal(t, want(truth2, "v2"), got)
+		require.Equal(t, map[string]bool{"v2": true}, versions)
+	}
+	_, err := plaidemu.New(plaidemu.Config{PFCVersion: "v3"})
+	require.ErrorContains(t, err, "PFCVersion")
+}

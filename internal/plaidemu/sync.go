@@ -59,6 +59,16 @@ func (it *item) diffSince(base uint32, acct int) []diffEntry {
 	return out
 }
 
+// pfcVersion is the taxonomy a request gets: a client that may only
+// receive v2 (Config.PFCVersion "v2") always gets v2; others get what they
+// ask for, v1 by default.
+func (e *Emulator) pfcVersion(asked *string) string {
+	if e.cfg.PFCVersion == PFCv2 || asked != nil && *asked == PFCv2 {
+		return PFCv2
+	}
+	return PFCv1
+}
+
 // nowCursor is Plaid's documented special cursor value: start from the
 // present, without any history.
 const nowCursor = "now"
@@ -71,6 +81,7 @@ type syncRequest struct {
 		IncludeOriginalDescription *bool   `json:"include_original_description"`
 		DaysRequested              *int    `json:"days_requested"`
 		AccountID                  *string `json:"account_id"`
+		PFCVersion                 *string `json:"personal_finance_category_version"`
 	} `json:"options"`
 }
 
@@ -100,6 +111,7 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	var days int
 	var acctID string
 	origDesc := false
+	var pfcAsked *string
 	if o := req.Options; o != nil {
 		if o.DaysRequested != nil {
 			days = *o.DaysRequested
@@ -111,7 +123,9 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 			acctID = *o.AccountID
 		}
 		origDesc = o.IncludeOriginalDescription != nil && *o.IncludeOriginalDescription
+		pfcAsked = o.PFCVersion
 	}
+	pfc := e.pfcVersion(pfcAsked)
 
 	e.mu.Lock()
 	it, apiErr := e.dataItem(req.AccessToken)
@@ -223,9 +237,9 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		v := &views[i]
 		switch kinds[i] {
 		case diffAdded:
-			resp.Added = append(resp.Added, v.wire(origDesc))
+			resp.Added = append(resp.Added, v.wire(origDesc, pfc))
 		case diffModified:
-			resp.Modified = append(resp.Modified, v.wire(origDesc))
+			resp.Modified = append(resp.Modified, v.wire(origDesc, pfc))
 		case diffRemoved:
 			resp.Removed = append(resp.Removed, wireRemoved{TransactionID: v.t.ID, AccountID: v.acctID})
 		}

@@ -15,6 +15,7 @@ type transactionsGetRequest struct {
 		Offset                     *int      `json:"offset"`
 		IncludeOriginalDescription *bool     `json:"include_original_description"`
 		DaysRequested              *int      `json:"days_requested"`
+		PFCVersion                 *string   `json:"personal_finance_category_version"`
 	} `json:"options"`
 }
 
@@ -57,7 +58,9 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	origDesc := false
 	var ids *[]string
 	days := 0
+	var pfcAsked *string
 	if o := req.Options; o != nil {
+		pfcAsked = o.PFCVersion
 		if o.DaysRequested != nil {
 			days = *o.DaysRequested
 		}
@@ -120,7 +123,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 		TotalTransactions: total, Item: e.itemWire(it, false), RequestID: c.requestID}
 	e.mu.Unlock()
 	for i := range views {
-		resp.Transactions = append(resp.Transactions, views[i].wire(origDesc))
+		resp.Transactions = append(resp.Transactions, views[i].wire(origDesc, e.pfcVersion(pfcAsked)))
 	}
 	return resp, nil
 }
