@@ -42,6 +42,11 @@ func (a *app) createLinkToken(ctx context.Context, accessToken string, hosted bo
 	req.SetUser(*plaid.NewLinkTokenCreateRequestUser(a.clientUserID()))
 	if accessToken != "" {
 		req.SetAccessToken(accessToken)
+		// Account selection lets the user share accounts again (NO_ACCOUNTS)
+		// or add new ones, besides logging in again.
+		update := plaid.NewLinkTokenCreateRequestUpdate()
+		update.SetAccountSelectionEnabled(true)
+		req.SetUpdate(*update)
 	} else {
 		req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
 		tx := plaid.NewLinkTokenTransactions()
