@@ -25,7 +25,15 @@ type Fault struct {
 	LatencyMS   int     `json:"latency_ms,omitempty"`        // delay before answering (may combine with an error or stand alone)
 	Drop        bool    `json:"drop_connection,omitempty"`   // hijack and close the connection with no response
 	Truncate    bool    `json:"truncate_body,omitempty"`     // correct headers (incl. Content-Length of the full body), half the body, then close
+	// MalformedField, on /transactions/sync or /transactions/get, leaves
+	// this field (e.g. "date") out of the page's first transaction.
+	MalformedField string `json:"malformed_field,omitempty"`
 }
+
+// malformableFields are the Transaction fields a fault may leave out:
+// those Plaid always sends.
+var malformableFields = []string{"transaction_id", "account_id", "amount", "date", "name", "pending",
+	"iso_currency_code", "payment_channel", "personal_finance_category"}
 
 // FaultStatus is an active fault with how often it fired.
 type FaultStatus struct {
@@ -57,6 +65,7 @@ type faultEffect struct {
 	err      *apiError
 	drop     bool
 	truncate bool
+	malform  string // field to leave out of the page's first transaction
 }
 
 // AddFault activates a fault and returns its id. The fault is checked
@@ -98,8 +107,19 @@ func (e *Emulator) AddFault(f Fault) (string, error) {
 	if f.Drop && (f.Truncate || f.ErrorCode != "") {
 		errs = append(errs, errors.New("drop_connection sends no answer: it cannot combine with truncate_body or error_code"))
 	}
-	if f.ErrorCode == "" && f.LatencyMS == 0 && !f.Drop && !f.Truncate {
-		errs = append(errs, errors.New("a fault needs error_code, latency_ms, drop_connection or truncate_body"))
+	if f.MalformedField != "" {
+		if f.Endpoint != "/transactions/sync" && f.Endpoint != "/transactions/get" {
+			errs = append(errs, errors.New("malformed_field applies to /transactions/sync and /transactions/get only"))
+		}
+		if !slices.Contains(malformableFields, f.MalformedField) {
+			errs = append(errs, fmt.Errorf("malformed_field must be one of %s, got %q", strings.Join(malformableFields, ", "), f.MalformedField))
+		}
+		if f.ErrorCode != "" || f.Drop {
+			errs = append(errs, errors.New("malformed_field needs an answer: it cannot combine with error_code or drop_connection"))
+		}
+	}
+	if f.ErrorCode == "" && f.LatencyMS == 0 && !f.Drop && !f.Truncate && f.MalformedField == "" {
+		errs = append(errs, errors.New("a fault needs error_code, latency_ms, drop_connection, truncate_body or malformed_field"))
 	}
 	itemID := ""
 	if f.Item != "" {
@@ -185,6 +205,9 @@ func (e *Emulator) matchFaults(endpoint string, it *item, page int) faultEffect 
 					}
 				}
 				eff.drop, eff.truncate = f.Drop, f.Truncate
+			}
+			if f.MalformedField != "" && eff.malform == "" {
+				eff.malform = f.MalformedField
 			}
 		}
 		if fired && f.Count > 0 {

@@ -1,6 +1,7 @@
 package plaidemu_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -119,4 +120,41 @@ func TestInstitutionCountries(t *testing.T) {
 		require.Equal(t, 400, status)
 		requireErrorShape(t, out, "INVALID_FIELD")
 	})
+}
+
+// TestLinkDialogInstitutions: the dialog offers the institutions of the
+// link token's countries, and a client_name over 30 characters is
+// accepted and shown as "This Application", as Plaid's Link does.
+func TestLinkDialogInstitutions(t *testing.T) {
+	emu, client := startEmulator(t, plaidemu.Config{Seed: 4, Items: -1, HistoryDays: 30})
+	ctx := testContext(t)
+	session := func(name string, codes []plaid.CountryCode) (string, []string) {
+		lt := plaid.NewLinkTokenCreateRequest(name, "en", codes)
+		lt.SetUser(*plaid.NewLinkTokenCreateRequestUser("user-1"))
+		lt.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+		resp, _, err := client.PlaidApi.LinkTokenCreate(ctx).LinkTokenCreateRequest(*lt).Execute()
+		require.NoError(t, err)
+		status, body, _ := rawCall(t, emu.URL(), "GET", "/link/emulator/session?token="+resp.GetLinkToken(), "", false)
+		require.Equal(t, 200, status, string(body))
+		var s struct {
+			ClientName   string `json:"client_name"`
+			Institutions []struct {
+				ID string `json:"institution_id"`
+			} `json:"institutions"`
+		}
+		require.NoError(t, json.Unmarshal(body, &s))
+		var ids []string
+		for _, in := range s.Institutions {
+			ids = append(ids, in.ID)
+		}
+		return s.ClientName, ids
+	}
+	name, ids := session("telegraf-plaid", []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	require.Equal(t, "telegraf-plaid", name)
+	require.Contains(t, ids, "ins_128026")
+	require.Contains(t, ids, "ins_109508")
+	require.NotContains(t, ids, "ins_900102")
+	name, ids = session("A client name that is far too long", []plaid.CountryCode{plaid.COUNTRYCODE_GB, plaid.COUNTRYCODE_FR})
+	require.Equal(t, "This Application", name)
+	require.ElementsMatch(t, []string{"ins_900102", "ins_900103"}, ids)
 }

@@ -289,9 +289,6 @@ func (e *Emulator) linkTokenCreate(c *call) (any, *apiError) {
 	if len(missing) > 0 {
 		return nil, missingFields(missing...)
 	}
-	if n := len([]rune(*req.ClientName)); n > 30 {
-		return nil, invalidField("client_name must be at most 30 characters, got %d", n)
-	}
 	for _, p := range req.Products {
 		if !slices.Contains(knownProducts, p) {
 			return nil, invalidField("products contains an unknown product %q", p)
