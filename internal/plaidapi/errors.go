@@ -75,6 +75,8 @@ func (e *Error) Retryable() bool {
 		return true
 	case e.Status >= 500:
 		return true
+	case e.Code == "INSTITUTION_NO_LONGER_SUPPORTED":
+		return false // for good: the item must be linked elsewhere
 	case e.Type == "INSTITUTION_ERROR", strings.HasPrefix(e.Code, "INSTITUTION_"):
 		return true
 	case e.Code == "PLANNED_MAINTENANCE", e.Code == "INTERNAL_SERVER_ERROR":

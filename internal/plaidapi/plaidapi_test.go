@@ -51,6 +51,7 @@ func TestErrorClassification(t *testing.T) {
 		{"internal", Error{Status: 500, Type: "API_ERROR", Code: "INTERNAL_SERVER_ERROR"}, true, false},
 		{"maintenance", Error{Status: 503, Type: "API_ERROR", Code: "PLANNED_MAINTENANCE"}, true, false},
 		{"institution down", Error{Status: 400, Type: "INSTITUTION_ERROR", Code: "INSTITUTION_DOWN"}, true, false},
+		{"institution gone", Error{Status: 400, Type: "INSTITUTION_ERROR", Code: "INSTITUTION_NO_LONGER_SUPPORTED"}, false, false},
 		{"transport", Error{Cause: errors.New("connection reset")}, true, false},
 		{"login", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_LOGIN_REQUIRED"}, false, false},
 		{"bad token", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_ACCESS_TOKEN"}, false, false},
