@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -89,8 +90,8 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 
 // syncPage is one /transactions/sync response.
 type syncPage struct {
-	Added    []ledger.Txn `json:"added"`
-	Modified []ledger.Txn `json:"modified"`
+	Added    []syncTxn `json:"added"`
+	Modified []syncTxn `json:"modified"`
 	Removed  []struct {
 		TransactionID string `json:"transaction_id"`
 		AccountID     string `json:"account_id"`
@@ -99,6 +100,25 @@ type syncPage struct {
 	HasMore      bool          `json:"has_more"`
 	Accounts     []syncAccount `json:"accounts"`
 	UpdateStatus string        `json:"transactions_update_status"`
+}
+
+// syncTxn is a transaction as Plaid sends it. Amount shadows the ledger's
+// own field so that an amount Plaid left out can be told from a zero one.
+type syncTxn struct {
+	ledger.Txn
+	Amount *float64 `json:"amount"`
+}
+
+// ledgerTxn is the transaction for the ledger. A missing amount becomes
+// NaN, which no Plaid amount is, so that shaping the transaction skips it
+// instead of writing it as 0.
+func (t *syncTxn) ledgerTxn() ledger.Txn {
+	txn := t.Txn
+	txn.Amount = math.NaN()
+	if t.Amount != nil {
+		txn.Amount = *t.Amount
+	}
+	return txn
 }
 
 type syncAccount struct {
@@ -118,10 +138,10 @@ type syncAccount struct {
 func (p *syncPage) ledgerPage() *ledger.Page {
 	changes := make([]ledger.Change, 0, len(p.Added)+len(p.Modified)+len(p.Removed))
 	for i := range p.Added {
-		changes = append(changes, ledger.Change{Kind: ledger.Added, Txn: p.Added[i]})
+		changes = append(changes, ledger.Change{Kind: ledger.Added, Txn: p.Added[i].ledgerTxn()})
 	}
 	for i := range p.Modified {
-		changes = append(changes, ledger.Change{Kind: ledger.Modified, Txn: p.Modified[i]})
+		changes = append(changes, ledger.Change{Kind: ledger.Modified, Txn: p.Modified[i].ledgerTxn()})
 	}
 	for _, r := range p.Removed {
 		changes = append(changes, ledger.Change{Kind: ledger.Removed, Txn: ledger.Txn{TransactionID: r.TransactionID, AccountID: r.AccountID}})

@@ -84,7 +84,7 @@ func sign(f float64) float64 {
 // the bad one is named in a warning and counted in plaid_item's skipped,
 // and what was written matches Plaid's ground truth less that transaction.
 func TestMalformedTransactionDoesNotBlockTheOthers(t *testing.T) {
-	for _, field := range []string{"date", "account_id"} {
+	for _, field := range []string{"date", "account_id", "amount"} {
 		t.Run("without "+field, func(t *testing.T) { testMalformedTransaction(t, field) })
 	}
 }

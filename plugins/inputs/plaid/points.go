@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,6 +42,8 @@ func (p *Plaid) shapeTransaction(t *ledger.Txn, accounts map[string]ledger.Accou
 		return ledger.Point{}, errors.New("no transaction_id")
 	case t.AccountID == "":
 		return ledger.Point{}, errors.New("no account_id")
+	case math.IsNaN(t.Amount):
+		return ledger.Point{}, errors.New("no amount")
 	}
 	date, err := time.ParseInLocation(time.DateOnly, t.Date, p.location)
 	if err != nil {
