@@ -69,6 +69,17 @@ func TestPersonalFinanceCategoryVersion(t *testing.T) {
 	}
 }
 
+// A client that enabled Transactions from December 2025 only gets v2, with
+// the option unset or not.
+func TestPersonalFinanceCategoryVersionOfAV2OnlyClient(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 22, Items: 1, HistoryDays: 60, TxPerDay: 6, PFCVersion: plaidemu.PFCv2})
+	p := h.plugin()
+	v := newInfluxView()
+	v.add(newDelivery().gather(t, p)...)
+	it := h.emu.Items()[0]
+	require.Equal(t, truthDetailedCounts(itemTruth(t, h.emu.GroundTruth(), it.Name), plaidemu.PFCv2), detailedCounts(v, it.Name))
+}
+
 func TestPersonalFinanceCategoryVersionIsChecked(t *testing.T) {
 	h := newHarness(t, plaidemu.Config{Seed: 1, Items: 1, HistoryDays: 5})
 	p := newPlugin(h.ini, t.TempDir(), nil)
