@@ -49,7 +49,11 @@ func (h itemHealth) problems(a *app, now time.Time, consentDays int) []problem {
 	}
 	var out []problem
 	if h.checkErr != nil {
-		return []problem{{what: fmt.Sprintf("could not check with Plaid: %v", h.checkErr), repair: itemhealth.Config,
+		repair := itemhealth.Config
+		if pe, ok := plaidapi.AsError(h.checkErr); ok && pe.Retryable() {
+			repair = itemhealth.Wait // Plaid or the network is busy or down
+		}
+		return []problem{{what: fmt.Sprintf("could not check with Plaid: %v", h.checkErr), repair: repair,
 			fix: "check the network and [PLAID] settings, then run --status again"}}
 	}
 	if h.errorCode != "" {
