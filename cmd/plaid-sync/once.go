@@ -6,13 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid-sync/telegraf-plaid/plugins/inputs/plaid"
 )
-
-// staleAfter is when an item's last successful update counts as old, as in
-// plaid-sync.
-const staleAfter = 3 * 24 * time.Hour
 
 // gatherOnce runs one gather with line protocol to stdout and a summary to
 // stderr. Its exit status is 1 when any item failed.
@@ -65,7 +62,7 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 				fmt.Fprintf(w, "%s : %s\n", pad, line)
 			}
 		}
-		if r.LoginRequired {
+		if r.UpdateCommand != "" {
 			fmt.Fprintf(w, "%s : *** re-run with: ***\n", pad)
 			fmt.Fprintf(w, "%s : %s\n", pad, r.UpdateCommand)
 			fmt.Fprintf(w, "%s : to fix\n", pad)
@@ -78,7 +75,7 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 		switch {
 		case st.LastFailedUpdate > st.LastSuccessfulUpdate:
 			fmt.Fprintf(w, "%-*s : Last attempt failed!  Last failure: %s  Last success: %s\n", width, r.Name, failure, success)
-		case st.LastSuccessfulUpdate != 0 && now.Sub(time.Unix(st.LastSuccessfulUpdate, 0)) > staleAfter:
+		case st.LastSuccessfulUpdate != 0 && itemhealth.Stale(time.Unix(st.LastSuccessfulUpdate, 0), now):
 			fmt.Fprintf(w, "%-*s : Last successful update > 3 days ago!  Last failure: %s  Last success: %s\n", width, r.Name, failure, success)
 		}
 	}

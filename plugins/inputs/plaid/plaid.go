@@ -15,6 +15,7 @@ import (
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 )
@@ -26,6 +27,9 @@ const (
 	balancesCached   = "cached"
 	balancesRealtime = "realtime"
 	balancesOff      = "off"
+
+	pfcV1 = "v1"
+	pfcV2 = "v2"
 
 	// syncPageSize is the largest page /transactions/sync serves.
 	syncPageSize = 500
@@ -57,6 +61,10 @@ type Plaid struct {
 	ReplayInterval     config.Duration `toml:"replay_interval"`
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
+	ConsentWarningDays int             `toml:"consent_warning_days"`
+	// PFCVersion asks /transactions/sync for personal finance categories of
+	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
+	PFCVersion string `toml:"personal_finance_category_version"`
 	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
@@ -81,6 +89,9 @@ type Plaid struct {
 	replayed   bool
 	results    []ItemResult
 	now        func() time.Time
+
+	balanceMu   sync.Mutex
+	balanceErrs map[string]error // item -> its last balance poll's failure
 }
 
 func (*Plaid) SampleConfig() string {
@@ -141,6 +152,7 @@ func New() *Plaid {
 		ReplayWindow:       config.Duration(30 * 24 * time.Hour),
 		Linktool:           "linktool",
 		SelfCheck:          defaultSelfCheck(),
+		ConsentWarningDays: itemhealth.DefaultConsentWarningDays,
 	}
 }
 
@@ -191,6 +203,14 @@ func (p *Plaid) validate() error {
 	}
 	if p.MaxConcurrency < 1 || p.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
+	}
+	if p.ConsentWarningDays < 0 || p.ConsentWarningDays > 365 {
+		errs = append(errs, fmt.Errorf("consent_warning_days: %d is outside 0-365", p.ConsentWarningDays))
+	}
+	switch p.PFCVersion {
+	case "", pfcV1, pfcV2:
+	default:
+		errs = append(errs, fmt.Errorf("personal_finance_category_version: %q is not %q or %q (or unset: what Plaid gives the client)", p.PFCVersion, pfcV1, pfcV2))
 	}
 	if p.Linktool == "" {
 		errs = append(errs, errors.New("linktool: empty (the command named in update_command)"))
