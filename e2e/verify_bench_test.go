@@ -1,4 +1,4 @@
-//go:build e2e
+//go:build e2e && verifybench
 
 package e2e
 
@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -20,19 +19,13 @@ import (
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
 )
 
-var verifyBench = flag.Bool("verify-bench", false,
-	"TestVerifyBenchmark measures -verify over 50,000 to 200,000 transactions (docs/benchmarks.md)")
-
 // TestVerifyBenchmark measures the time and peak RSS of plaid-sync -verify
 // over histories of growing size: the emulator's history goes through
 // plaid-sync -once into a real InfluxDB, then -verify compares the two. It
-// is a measurement, not a check, so it runs only when asked:
+// is a measurement, not a check, so it is built only with its own tag:
 //
-//	scripts/e2e.sh -run TestVerifyBenchmark -v -args -verify-bench
+//	scripts/e2e.sh -tags 'e2e verifybench' -run TestVerifyBenchmark -v
 func TestVerifyBenchmark(t *testing.T) {
-	if !*verifyBench {
-		t.Skip("a benchmark: run with -args -verify-bench")
-	}
 	tl := needTools(t)
 	fmt.Printf("| transactions | ledger points | InfluxDB points | -verify time | peak RSS |\n|---|---|---|---|---|\n")
 	for _, perDay := range []float64{7, 14, 28} {
@@ -120,31 +113,3 @@ func (p *pipeline) loadOnce() int {
 	return total
 }
 
-// watchPeakRSS waits for the process and returns its peak resident set
-// (VmHWM, KiB) as last read from /proc before it exited. The kernel's
-// ru_maxrss cannot be used for a child started by this process: Go starts
-// children with vfork, so the child's figure starts at this test process's
-// own resident set, which holds the emulator's whole history.
-func watchPeakRSS(pid int, wait func() error, errp *error) int64 {
-	done := make(chan error, 1)
-	go func() { done <- wait() }()
-	var peak int64
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-			for _, line := range strings.Split(string(b), "\n") {
-				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-					if v, err := strconv.ParseInt(f[1], 10, 64); err == nil && v > peak {
-						peak = v
-					}
-				}
-			}
-		}
-		select {
-		case *errp = <-done:
-			return peak
-		case <-tick.C:
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -421,4 +422,33 @@ func crashDuringFirstSync(t *testing.T, noSelfCheck bool) (*pipeline, plaidemu.G
 	}
 	t.Logf("InfluxDB back %s after the start", time.Since(start).Round(time.Second))
 	return p, gt
+}
+
+// watchPeakRSS waits for the process and returns its peak resident set
+// (VmHWM, KiB) as last read from /proc before it exited. The kernel's
+// ru_maxrss cannot be used for a child started by this process: Go starts
+// children with vfork, so the child's figure starts at this test process's
+// own resident set, which holds the emulator's whole history.
+func watchPeakRSS(pid int, wait func() error, errp *error) int64 {
+	done := make(chan error, 1)
+	go func() { done <- wait() }()
+	var peak int64
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+					if v, err := strconv.ParseInt(f[1], 10, 64); err == nil && v > peak {
+						peak = v
+					}
+				}
+			}
+		}
+		select {
+		case *errp = <-done:
+			return peak
+		case <-tick.C:
+		}
+	}
 }
