@@ -8,11 +8,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -112,4 +109,3 @@ func (p *pipeline) loadOnce() int {
 	}
 	return total
 }
-
