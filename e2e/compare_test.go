@@ -200,7 +200,7 @@ func (p *pipeline) compareItem(it plaidemu.ItemTruth, s series) []string {
 
 // updateCommand is the repair command plaid_item must show for an item.
 func (p *pipeline) updateCommand(item string) string {
-	return p.tools.linktool + " -c " + shellQuote(p.iniPath) + " --update " + shellQuote(item)
+	return p.tools.linktool + " -c " + shellQuote(p.iniPath) + " --update '" + strings.ReplaceAll(item, "'", `'\''`) + "'"
 }
 
 func shellQuote(s string) string {

@@ -39,6 +39,9 @@ type pipelineOptions struct {
 	noStart bool
 	// telegrafDefaultBuffer runs Telegraf with its default buffer size.
 	telegrafDefaultBuffer bool
+	// noSelfCheck turns plaid-sync's check against InfluxDB off, for a
+	// control experiment that shows what is lost without it.
+	noSelfCheck bool
 }
 
 // pipeline is one complete installation: the emulator as Plaid, InfluxDB,
@@ -86,7 +89,11 @@ func newPipeline(t *testing.T, opts pipelineOptions) *pipeline {
 		replayInterval:     orDefault(opts.replayInterval, "24h"),
 		replayWindow:       orDefault(opts.replayWindow, "30d"),
 		timeout:            orDefault(opts.timeout, "5m"),
+		verifyURL:          p.influx.url(),
 	})
+	if opts.noSelfCheck {
+		plugin = setOption(t, plugin, "verify_url", `""`)
+	}
 	writeFile(t, pluginPath, plugin, 0o644)
 
 	settings := telegrafSettings{

@@ -89,6 +89,7 @@ type pluginSettings struct {
 	balanceInterval, itemStatusInterval string
 	replayInterval, replayWindow        string
 	timeout                             string
+	verifyURL                           string // replaces the self-check's http://127.0.0.1:8086
 }
 
 func pluginConf(t *testing.T, s pluginSettings) string {
@@ -104,6 +105,7 @@ func pluginConf(t *testing.T, s pluginSettings) string {
 		{"replay_interval", s.replayInterval},
 		{"replay_window", s.replayWindow},
 		{"timeout", s.timeout},
+		{"verify_url", s.verifyURL},
 	} {
 		conf = setOption(t, conf, kv[0], tomlString(kv[1]))
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/buildinfo"
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidini"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
@@ -221,18 +222,12 @@ func (a *app) existingItem(name string) (plaidini.Item, error) {
 // flag, the item name (always single-quoted, as users are used to) and any
 // further arguments.
 func (a *app) command(flag, name string, more ...string) string {
-	parts := []string{"linktool", "-c", shellQuote(a.opts.config), flag, singleQuote(name)}
-	return strings.Join(append(parts, more...), " ")
+	return a.commands().Command(flag, name, more...)
 }
 
-func singleQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+", r))
-	}) < 0 {
-		return s
-	}
-	return singleQuote(s)
+// commands renders linktool commands exactly as the plugin does.
+func (a *app) commands() itemhealth.Commands {
+	return itemhealth.Commands{Linktool: "linktool", File: a.opts.config}
 }
+
+func singleQuote(s string) string { return itemhealth.SingleQuote(s) }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid/plaid-go/v42/plaid"
@@ -271,7 +272,7 @@ func TestStatus(t *testing.T) {
 	res = runTool(t, "-c", path, "--status")
 	require.Equal(t, exitFailed, res.code)
 	require.Contains(t, res.stdout, items[0].Name+": "+items[0].InstitutionName+", ? accounts, ")
-	require.Contains(t, res.stdout, "error ITEM_LOGIN_REQUIRED\n  WARNING: Plaid reports ITEM_LOGIN_REQUIRED; fix: linktool -c "+path+" --update '"+items[0].Name+"'\n")
+	require.Contains(t, res.stdout, "error ITEM_LOGIN_REQUIRED\n  WARNING: Plaid reports ITEM_LOGIN_REQUIRED; repair: update; fix: linktool -c "+path+" --update '"+items[0].Name+"'\n")
 	require.Contains(t, res.stdout, items[1].Name+": disabled (not synced, not checked)\n")
 	require.Contains(t, res.stdout, items[2].Name+": "+items[2].InstitutionName)
 	require.Equal(t, content, readFile(t, path), "--status changes nothing")
@@ -281,6 +282,8 @@ func TestStatusProblems(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	a := &app{opts: options{config: "plaid.ini"}}
 	update := "linktool -c plaid.ini --update 'Bank'"
+	relink := "linktool -c plaid.ini --remove 'Bank' && linktool -c plaid.ini --link 'Bank'"
+	wait := "wait: the next sync tries again"
 	tests := []struct {
 		name   string
 		health itemHealth
@@ -290,19 +293,26 @@ func TestStatusProblems(t *testing.T) {
 		{"never updated yet", itemHealth{}, nil},
 		{"disabled", itemHealth{disabled: true, errorCode: "ITEM_LOGIN_REQUIRED"}, nil},
 		{"last attempt failed", itemHealth{lastSuccess: now.Add(-5 * time.Hour), lastFailure: now.Add(-1 * time.Hour)},
-			[]problem{{"the last update attempt failed", update}}},
+			[]problem{{"the last update attempt failed", itemhealth.Wait, wait}}},
 		{"stale", itemHealth{lastSuccess: now.Add(-73 * time.Hour)},
-			[]problem{{"the last successful update was more than 3 days ago", update}}},
-		{"login required and failing", itemHealth{errorCode: "ITEM_LOGIN_REQUIRED", lastSuccess: now.Add(-96 * time.Hour), lastFailure: now.Add(-time.Hour)},
-			[]problem{{"Plaid reports ITEM_LOGIN_REQUIRED", update}, {"the last update attempt failed", update},
-				{"the last successful update was more than 3 days ago", update}}},
+			[]problem{{"the last successful update was more than 3 days ago", itemhealth.Update, update}}},
+		{"login required and stale", itemHealth{errorCode: "ITEM_LOGIN_REQUIRED", lastSuccess: now.Add(-96 * time.Hour), lastFailure: now.Add(-time.Hour)},
+			[]problem{{"Plaid reports ITEM_LOGIN_REQUIRED", itemhealth.Update, update},
+				{"the last successful update was more than 3 days ago", itemhealth.Update, update}}},
+		{"revoked", itemHealth{errorCode: "ACCESS_NOT_GRANTED", reason: "OAUTH_USER_REVOKED"},
+			[]problem{{"Plaid reports ACCESS_NOT_GRANTED (OAUTH_USER_REVOKED)", itemhealth.Update, update}}},
+		{"institution down", itemHealth{errorCode: "INSTITUTION_DOWN"},
+			[]problem{{"Plaid reports INSTITUTION_DOWN", itemhealth.Wait, wait}}},
 		{"gone", itemHealth{errorCode: "ITEM_NOT_FOUND"},
-			[]problem{{"Plaid no longer knows this item (ITEM_NOT_FOUND)", "linktool -c plaid.ini --remove 'Bank' && linktool -c plaid.ini --link 'Bank'"}}},
+			[]problem{{"Plaid cannot use this item any more (ITEM_NOT_FOUND)", itemhealth.Link, relink}}},
+		{"consent expiring", itemHealth{lastSuccess: now.Add(-time.Hour), consent: now.Add(72 * time.Hour)},
+			[]problem{{"the bank's consent for Plaid expires on 2026-03-13 12:00 UTC (consent_days_left 3)", itemhealth.Update, update}}},
+		{"consent far off", itemHealth{lastSuccess: now.Add(-time.Hour), consent: now.Add(30 * 24 * time.Hour)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.health.name = "Bank"
-			require.Equal(t, tc.want, tc.health.problems(a, now))
+			require.Equal(t, tc.want, tc.health.problems(a, now, itemhealth.DefaultConsentWarningDays))
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 )
 
@@ -113,7 +114,7 @@ func (a *app) retryCommand(update bool) string {
 	if a.opts.hosted {
 		more = append(more, "--hosted")
 	} else if a.opts.listen != defaultListen {
-		more = append(more, "--listen", shellQuote(a.opts.listen))
+		more = append(more, "--listen", itemhealth.ShellQuote(a.opts.listen))
 	}
 	return a.command(flag, a.opts.name, more...)
 }

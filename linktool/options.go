@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 )
 
 const (
@@ -39,7 +41,12 @@ type options struct {
 	timeout     time.Duration
 	institution string
 	username    string
-	help        bool
+	// countryCodes and language override [PLAID] country_codes and
+	// language when set.
+	countryCodes       string
+	language           string
+	consentWarningDays int
+	help               bool
 }
 
 const usageText = `linktool links banks to Plaid and keeps the INI file of telegraf-plaid
@@ -76,7 +83,8 @@ Commands:
 
 Options:
   -c, --config FILE    The INI file with [PLAID] client_id, secret, environment
-                       (sandbox or production) and optional base_url. Required.
+                       (sandbox or production) and optional base_url,
+                       country_codes and language. Required.
   --hosted             With --link/--update: use Plaid Hosted Link. linktool prints
                        a Plaid URL that can be opened on any device and polls
                        Plaid until the session ends; no local page is served.
@@ -88,6 +96,16 @@ Options:
                        ps and shell history: prefer stdin or LINKTOOL_PUBLIC_TOKEN.
   --institution ID     With --sandbox-link: institution (default ins_109508).
   --username USER      With --sandbox-link: sandbox username (default user_good).
+  --country-codes LIST Countries whose banks Link offers, comma-separated
+                       (default: [PLAID] country_codes, else US). Plaid knows
+                       US GB ES NL FR IE CA DE IT PL DK NO SE EE LT LV PT BE
+                       AT FI; your Plaid account must be enabled for them.
+  --language LANG      Link's language (default: [PLAID] language, else en):
+                       da de en es et fr hi it lt lv nl no pl pt ro sv vi.
+  --consent-warning-days N
+                       With --status: warn when a bank's consent for Plaid
+                       expires within N days (default 7), as the plugin's
+                       consent_warning_days.
   -h, --help           This help.
   --version            The version, commit and Go version of this build.
   Flags take one or two dashes.
@@ -125,7 +143,8 @@ Exit codes:
 // parseOptions reads the command line. Flags take one or two dashes, as
 // Go's flag package allows.
 func parseOptions(args []string) (options, error) {
-	o := options{listen: defaultListen, timeout: defaultTimeout, institution: defaultInstitution, username: defaultUsername}
+	o := options{listen: defaultListen, timeout: defaultTimeout, institution: defaultInstitution, username: defaultUsername,
+		consentWarningDays: itemhealth.DefaultConsentWarningDays}
 	fs := flag.NewFlagSet("linktool", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 
@@ -147,6 +166,9 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "")
 	fs.StringVar(&o.institution, "institution", o.institution, "")
 	fs.StringVar(&o.username, "username", o.username, "")
+	fs.StringVar(&o.countryCodes, "country-codes", "", "")
+	fs.StringVar(&o.language, "language", "", "")
+	fs.IntVar(&o.consentWarningDays, "consent-warning-days", o.consentWarningDays, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -202,6 +224,20 @@ func parseOptions(args []string) (options, error) {
 		return o, errors.New("--timeout must be positive, e.g. 30m")
 	case (set["institution"] || set["username"]) && o.action != actionSandboxLink:
 		return o, errors.New("--institution and --username go with --sandbox-link")
+	case set["consent-warning-days"] && o.action != actionStatus:
+		return o, errors.New("--consent-warning-days goes with --status")
+	case o.consentWarningDays < 0 || o.consentWarningDays > 365:
+		return o, fmt.Errorf("--consent-warning-days must be 0-365, got %d", o.consentWarningDays)
+	}
+	if set["country-codes"] {
+		if _, err := parseCountryCodes(o.countryCodes); err != nil {
+			return o, fmt.Errorf("--country-codes: %w", err)
+		}
+	}
+	if set["language"] {
+		if err := checkLanguage(o.language); err != nil {
+			return o, fmt.Errorf("--language: %w", err)
+		}
 	}
 	return o, nil
 }

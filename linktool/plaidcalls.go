@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
@@ -27,10 +30,23 @@ type linkToken struct {
 // createLinkToken starts a Link session: a new item, or update mode for
 // accessToken when it is not empty.
 func (a *app) createLinkToken(ctx context.Context, accessToken string, hosted bool) (linkToken, error) {
-	req := plaid.NewLinkTokenCreateRequest(clientName, "en", []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	countries, err := a.countryCodes()
+	if err != nil {
+		return linkToken{}, err
+	}
+	language, err := a.language()
+	if err != nil {
+		return linkToken{}, err
+	}
+	req := plaid.NewLinkTokenCreateRequest(clientName, language, countries)
 	req.SetUser(*plaid.NewLinkTokenCreateRequestUser(a.clientUserID()))
 	if accessToken != "" {
 		req.SetAccessToken(accessToken)
+		// Account selection lets the user share accounts again (NO_ACCOUNTS)
+		// or add new ones, besides logging in again.
+		update := plaid.NewLinkTokenCreateRequestUpdate()
+		update.SetAccountSelectionEnabled(true)
+		req.SetUpdate(*update)
 	} else {
 		req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
 		tx := plaid.NewLinkTokenTransactions()
@@ -112,7 +128,11 @@ func (a *app) countAccounts(ctx context.Context, accessToken string) (int, error
 }
 
 func (a *app) institutionName(ctx context.Context, id string) (string, error) {
-	req := plaid.NewInstitutionsGetByIdRequest(id, []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	countries, err := a.countryCodes()
+	if err != nil {
+		return "", err
+	}
+	req := plaid.NewInstitutionsGetByIdRequest(id, countries)
 	resp, httpResp, err := a.client.PlaidApi.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*req).Execute()
 	if err != nil {
 		return "", callError("/institutions/get_by_id", err, httpResp)
@@ -136,4 +156,89 @@ func plaidCode(err error) string {
 		return pe.Code
 	}
 	return ""
+}
+
+// Link's defaults when neither the command line nor [PLAID] says otherwise.
+const (
+	defaultCountryCodes = "US"
+	defaultLanguage     = "en"
+)
+
+// linkLanguages are the languages Link is displayed in.
+var linkLanguages = []string{"da", "de", "en", "es", "et", "fr", "hi", "it", "lt", "lv", "nl", "no", "pl", "pt", "ro", "sv", "vi"}
+
+// countryCodes are the countries for /link/token/create and
+// /institutions/get_by_id: --country-codes, else [PLAID] country_codes,
+// else US.
+func (a *app) countryCodes() ([]plaid.CountryCode, error) {
+	if a.opts.countryCodes != "" {
+		return parseCountryCodes(a.opts.countryCodes)
+	}
+	v, ok, err := a.iniValue("country_codes")
+	if err != nil || !ok || strings.TrimSpace(v) == "" {
+		if err != nil {
+			return nil, err
+		}
+		v = defaultCountryCodes
+	}
+	codes, err := parseCountryCodes(v)
+	if err != nil {
+		return nil, usagef("[PLAID] country_codes in %s: %v", a.opts.config, err)
+	}
+	return codes, nil
+}
+
+// language is Link's language: --language, else [PLAID] language, else en.
+func (a *app) language() (string, error) {
+	if a.opts.language != "" {
+		return a.opts.language, nil
+	}
+	v, ok, err := a.iniValue("language")
+	if err != nil {
+		return "", err
+	}
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return defaultLanguage, nil
+	}
+	if err := checkLanguage(v); err != nil {
+		return "", usagef("[PLAID] language in %s: %v", a.opts.config, err)
+	}
+	return v, nil
+}
+
+func (a *app) iniValue(key string) (string, bool, error) {
+	if a.file == nil {
+		return "", false, nil
+	}
+	v, ok, err := a.file.Value("PLAID", key)
+	if err != nil {
+		return "", false, usagef("%v", err)
+	}
+	return v, ok, nil
+}
+
+// parseCountryCodes reads a list such as "GB, IE" (commas or spaces).
+func parseCountryCodes(list string) ([]plaid.CountryCode, error) {
+	var codes []plaid.CountryCode
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		c := plaid.CountryCode(strings.ToUpper(f))
+		if !c.IsValid() {
+			return nil, fmt.Errorf("%q is not a country Plaid serves (known: US GB ES NL FR IE CA DE IT PL DK NO SE EE LT LV PT BE AT FI)", f)
+		}
+		if !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	if len(codes) == 0 {
+		return nil, errors.New("no country code given (for example US, or GB,IE)")
+	}
+	return codes, nil
+}
+
+func checkLanguage(lang string) error {
+	if !slices.Contains(linkLanguages, lang) {
+		return fmt.Errorf("%q is not a language Link is shown in (%s)", lang, strings.Join(linkLanguages, " "))
+	}
+	return nil
 }

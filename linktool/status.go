@@ -6,12 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidini"
 )
-
-// staleAfter is how old the last successful update may be before an item
-// needs attention, as in plaid-sync.
-const staleAfter = 3 * 24 * time.Hour
 
 // itemHealth is what --status learns about one item.
 type itemHealth struct {
@@ -22,33 +20,69 @@ type itemHealth struct {
 	lastSuccess time.Time
 	lastFailure time.Time
 	errorCode   string
-	checkErr    error // Plaid could not be asked
+	reason      string    // error_code_reason, for OAuth item errors
+	consent     time.Time // when the item's OAuth consent expires; zero: none
+	checkErr    error     // Plaid could not be asked
 }
 
-// problem is one reason an item needs attention, with the command that fixes it.
-type problem struct{ what, fix string }
+// problem is one reason an item needs attention: what is wrong, the repair
+// it needs (itemhealth's classification, as plaid_item's repair field) and
+// the command that carries it out, or what else to do.
+type problem struct {
+	what   string
+	repair itemhealth.Repair
+	fix    string
+}
 
 // problems returns why h needs attention at now; none means it is fine.
-func (h itemHealth) problems(a *app, now time.Time) []problem {
+// consentDays is how long before its expiry a consent is reported.
+func (h itemHealth) problems(a *app, now time.Time, consentDays int) []problem {
 	if h.disabled {
 		return nil
 	}
-	update := a.command("--update", h.name)
-	relink := a.command("--remove", h.name) + " && " + a.command("--link", h.name)
+	cmds := a.commands()
+	fix := func(r itemhealth.Repair) string {
+		if c := cmds.For(r, h.name); c != "" {
+			return c
+		}
+		return r.Describe()
+	}
 	var out []problem
-	switch {
-	case h.checkErr != nil:
-		return []problem{{what: fmt.Sprintf("could not check with Plaid: %v", h.checkErr), fix: "check the network and [PLAID] settings, then run --status again"}}
-	case h.errorCode == "ITEM_NOT_FOUND" || h.errorCode == "INVALID_ACCESS_TOKEN":
-		return []problem{{what: "Plaid no longer knows this item (" + h.errorCode + ")", fix: relink}}
-	case h.errorCode != "":
-		out = append(out, problem{what: "Plaid reports " + h.errorCode, fix: update})
+	if h.checkErr != nil {
+		repair := itemhealth.Config
+		if pe, ok := plaidapi.AsError(h.checkErr); ok && pe.Retryable() {
+			repair = itemhealth.Wait // Plaid or the network is busy or down
+		}
+		return []problem{{what: fmt.Sprintf("could not check with Plaid: %v", h.checkErr), repair: repair,
+			fix: "check the network and [PLAID] settings, then run --status again"}}
 	}
-	if !h.lastFailure.IsZero() && h.lastFailure.After(h.lastSuccess) {
-		out = append(out, problem{what: "the last update attempt failed", fix: update})
+	if h.errorCode != "" {
+		r := itemhealth.Classify(h.errorCode)
+		code := h.errorCode
+		if h.reason != "" {
+			code += " (" + h.reason + ")"
+		}
+		what := "Plaid reports " + code
+		if r == itemhealth.Link {
+			what = "Plaid cannot use this item any more (" + code + ")"
+		}
+		out = append(out, problem{what: what, repair: r, fix: fix(r)})
+		if r == itemhealth.Link {
+			return out
+		}
 	}
-	if !h.lastSuccess.IsZero() && now.Sub(h.lastSuccess) > staleAfter {
-		out = append(out, problem{what: "the last successful update was more than 3 days ago", fix: update})
+	if !h.lastFailure.IsZero() && h.lastFailure.After(h.lastSuccess) && h.errorCode == "" {
+		// Plaid's own retries fix a failed update that left no item error.
+		out = append(out, problem{what: "the last update attempt failed", repair: itemhealth.Wait, fix: fix(itemhealth.Wait)})
+	}
+	if itemhealth.Stale(h.lastSuccess, now) {
+		out = append(out, problem{what: "the last successful update was more than 3 days ago", repair: itemhealth.Update, fix: fix(itemhealth.Update)})
+	}
+	if itemhealth.ConsentExpiring(h.consent, now, consentDays) && itemhealth.Classify(h.errorCode) != itemhealth.Update {
+		out = append(out, problem{
+			what: fmt.Sprintf("the bank's consent for Plaid expires on %s (consent_days_left %d)",
+				when(h.consent), itemhealth.ConsentDaysLeft(h.consent, now)),
+			repair: itemhealth.Update, fix: fix(itemhealth.Update)})
 	}
 	return out
 }
@@ -70,6 +104,8 @@ func (h itemHealth) line() string {
 	code := h.errorCode
 	if code == "" {
 		code = "none"
+	} else if h.reason != "" {
+		code += " (" + h.reason + ")"
 	}
 	return fmt.Sprintf("%s: %s, %s, last success %s, last failure %s, error %s",
 		h.name, h.institution, accounts, when(h.lastSuccess), when(h.lastFailure), code)
@@ -90,8 +126,13 @@ func (a *app) checkItem(ctx context.Context, it plaidini.Item) itemHealth {
 	}
 	resp, err := a.getItem(ctx, it.AccessToken)
 	if err != nil {
-		if code := plaidCode(err); code == "ITEM_NOT_FOUND" || code == "INVALID_ACCESS_TOKEN" {
-			h.errorCode = code
+		// An answer about the item itself (gone, or its login broken) is the
+		// item's state; anything else means Plaid could not be asked.
+		if r := itemhealth.Classify(plaidCode(err)); r == itemhealth.Link || r == itemhealth.Update {
+			h.errorCode = plaidCode(err)
+			if pe, ok := plaidapi.AsError(err); ok {
+				h.reason = pe.Reason
+			}
 			return h
 		}
 		h.checkErr = err
@@ -100,6 +141,10 @@ func (a *app) checkItem(ctx context.Context, it plaidini.Item) itemHealth {
 	item := resp.GetItem()
 	if item.Error.IsSet() && item.Error.Get() != nil {
 		h.errorCode = item.Error.Get().ErrorCode
+		h.reason = item.Error.Get().GetErrorCodeReason()
+	}
+	if t, ok := item.GetConsentExpirationTimeOk(); ok && t != nil {
+		h.consent = *t
 	}
 	h.institution = item.GetInstitutionName()
 	if h.institution == "" && item.GetInstitutionId() != "" {
@@ -143,8 +188,8 @@ func (a *app) status(ctx context.Context) int {
 		}
 		h := a.checkItem(ctx, it)
 		fmt.Fprintln(a.stdout, h.line())
-		for _, p := range h.problems(a, now) {
-			fmt.Fprintf(a.stdout, "  WARNING: %s; fix: %s\n", p.what, p.fix)
+		for _, p := range h.problems(a, now, a.opts.consentWarningDays) {
+			fmt.Fprintf(a.stdout, "  WARNING: %s; repair: %s; fix: %s\n", p.what, p.repair, p.fix)
 			code = exitFailed
 		}
 	}

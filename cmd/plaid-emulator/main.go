@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rateLimits := fs.Bool("rate-limits", false, "enforce Plaid's per-minute rate limits")
 	today := fs.String("today", "", "emulated current date, YYYY-MM-DD (default: today, UTC)")
 	notReady := fs.Int("not-ready-syncs", 1, "/transactions/sync calls answered NOT_READY for newly linked items")
+	initialSyncs := fs.Int("initial-update-syncs", 0, "/transactions/sync calls answered INITIAL_UPDATE_COMPLETE (last 30 days only) for newly linked items, after the NOT_READY ones")
+	pfcVersion := fs.String("pfc-version", "v1", "the client's personal finance category taxonomy: v1 (v2 on request) or v2 (always v2)")
 	verbose := fs.Bool("v", false, "log every request to stderr (never secrets or tokens)")
 	showVersion := fs.Bool("version", false, "print the version of this build and exit")
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Secret:        *secret,
 		RateLimits:    *rateLimits,
 		NotReadySyncs: *notReady,
+
+		InitialUpdateSyncs: *initialSyncs,
+		PFCVersion:         *pfcVersion,
 	}
 	// Config's zero values mean "default"; the flags mean what they say.
 	if *items == 0 {

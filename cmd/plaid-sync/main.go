@@ -28,6 +28,8 @@ Usage:
   plaid-sync -config plugin.conf [-poll_interval_disabled]   under Telegraf (signal = "STDIN")
   plaid-sync -config plugin.conf -once                        one sync, then exit
   plaid-sync -demo [-poll_interval 5s]                        try it with no Plaid keys
+  plaid-sync -config plugin.conf -verify|-repair -influx-url URL -influx-database NAME
+                                                              is InfluxDB right? (README: "Is my dashboard right?")
 
 Exit status: 0 done (with -once: every bank synced); 1 a bank or Plaid
 failed, or no bank is linked (-once); 2 a wrong flag or configuration;
@@ -47,6 +49,7 @@ type options struct {
 	version              bool
 	cpuProfile           string
 	memProfile           string
+	verify               verifyOptions
 }
 
 func main() {
@@ -62,10 +65,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.pollIntervalDisabled, "poll_interval_disabled", false, "gather only on newlines from stdin (the default; for signal = \"STDIN\")")
 	fs.BoolVar(&o.gatherAtStart, "gather_at_start", true, "gather as soon as the process starts, before the first newline (false: wait for Telegraf's first newline)")
 	fs.BoolVar(&o.once, "once", false, "gather once: line protocol to stdout, a summary to stderr; exit status 1 when an item failed")
-	fs.BoolVar(&o.demo, "demo", false, "run against a built-in Plaid emulator with sandbox items, no keys needed")
+	fs.BoolVar(&o.demo, "demo", false, "run against the project's Plaid emulator (plaid-emulator, started for the demo) with sandbox items, no keys needed")
 	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version of this build, and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file on exit")
+	addVerifyFlags(fs, &o.verify)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -129,6 +133,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.version {
 		fmt.Fprintln(stdout, buildinfo.Line("plaid-sync", version))
 		return exitOK
+	}
+	if o.verify.enabled() {
+		return runVerify(o, stdout, stderr)
 	}
 	stopProfiles, err := startProfiles(o)
 	if err != nil {

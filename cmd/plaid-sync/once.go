@@ -9,13 +9,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
 	"github.com/plaid-sync/telegraf-plaid/plugins/inputs/plaid"
 )
-
-// staleAfter is when an item's last successful update counts as old, as in
-// plaid-sync.
-const staleAfter = 3 * 24 * time.Hour
 
 // gatherOnce runs one gather with line protocol to stdout and a summary to
 // stderr, saying what it does as it goes. Its exit status is exitFailed when
@@ -133,13 +130,10 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 				fmt.Fprintf(w, "%s : %s\n", pad, line)
 			}
 		}
-		switch {
-		case r.LoginRequired:
+		if r.UpdateCommand != "" {
 			fmt.Fprintf(w, "%s : *** re-run with: ***\n", pad)
 			fmt.Fprintf(w, "%s : %s\n", pad, r.UpdateCommand)
 			fmt.Fprintf(w, "%s : to fix\n", pad)
-		case r.Status == "CONFIG_ERROR" && r.UpdateCommand != "":
-			fmt.Fprintf(w, "%s : link it with: %s\n", pad, r.UpdateCommand)
 		}
 	}
 	if credentialErr != nil {
@@ -158,7 +152,7 @@ func writeSummary(stderr io.Writer, results []plaid.ItemResult, now time.Time) {
 		switch {
 		case st.LastFailedUpdate > st.LastSuccessfulUpdate:
 			fmt.Fprintf(w, "%-*s : Last attempt failed!  Last failure: %s  Last success: %s\n", width, r.Name, failure, success)
-		case st.LastSuccessfulUpdate != 0 && now.Sub(time.Unix(st.LastSuccessfulUpdate, 0)) > staleAfter:
+		case st.LastSuccessfulUpdate != 0 && itemhealth.Stale(time.Unix(st.LastSuccessfulUpdate, 0), now):
 			fmt.Fprintf(w, "%-*s : Last successful update > 3 days ago!  Last failure: %s  Last success: %s\n", width, r.Name, failure, success)
 		}
 	}

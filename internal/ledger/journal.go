@@ -34,6 +34,7 @@ type journal struct {
 	dir  string
 	f    *os.File
 	size int64
+	buf  []byte // reused to encode a group's records
 }
 
 func openJournal(dir string) (*journal, error) {
@@ -55,14 +56,18 @@ func (j *journal) reopen() error {
 	return nil
 }
 
-// record appends the groups' points and makes them durable.
+// record appends the groups' points and makes them durable. Records are
+// written a group at a time, through one buffer, so a large commit needs no
+// large buffer.
 func (j *journal) record(groups ...Group) error {
-	n := 0
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	start, wrote := j.size, false
 	for _, g := range groups {
-		n += len(g.Points)
-	}
-	buf := make([]byte, 0, n*256)
-	for _, g := range groups {
+		if len(g.Points) == 0 {
+			continue
+		}
+		buf := j.buf[:0]
 		for i := range g.Points {
 			head := len(buf)
 			buf = append(buf, make([]byte, 8)...) // length and checksum, below
@@ -74,25 +79,30 @@ func (j *journal) record(groups ...Group) error {
 			binary.BigEndian.PutUint32(buf[head:], uint32(len(body)))
 			binary.BigEndian.PutUint32(buf[head+4:], crc32.Checksum(body, castagnoli))
 		}
+		j.buf = buf
+		n, err := j.f.Write(buf)
+		j.size += int64(n)
+		if err != nil {
+			return j.undo(start, err)
+		}
+		wrote = true
 	}
-	if len(buf) == 0 {
+	if !wrote {
 		return nil
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	n, err := j.f.Write(buf)
-	j.size += int64(n)
-	if err == nil {
-		err = j.f.Sync()
-	}
-	if err != nil {
-		// A torn record at the end is skipped on replay; the next write
-		// starts cleanly after it only if the file is cut back.
-		_ = j.f.Truncate(j.size - int64(n))
-		j.size -= int64(n)
-		return fmt.Errorf("writing the journal: %w", err)
+	if err := j.f.Sync(); err != nil {
+		return j.undo(start, err)
 	}
 	return nil
+}
+
+// undo cuts the journal back to size after a failed write, so that the next
+// record starts cleanly; a torn record left by a crash is skipped on replay.
+func (j *journal) undo(size int64, err error) error {
+	if terr := j.f.Truncate(size); terr == nil {
+		j.size = size
+	}
+	return fmt.Errorf("writing the journal: %w", err)
 }
 
 func (j *journal) bytes() int64 {

@@ -96,6 +96,8 @@ func Open(dir string, o Options) (*Ledger, Recovery, error) {
 		}
 	}
 	l := &Ledger{db: db, dir: dir, opts: o}
+	// The check read every page; they need not stay resident.
+	l.releaseMemory()
 	fail := func(err error) (*Ledger, Recovery, error) {
 		if l.journal != nil {
 			_ = l.journal.close()

@@ -117,9 +117,13 @@ func (l *Ledger) RejectCursor(item string) error {
 // process killed half way resumes with the first page not applied.
 func (l *Ledger) Apply(item string, shape Shape, emit func(Group) error) (Counts, error) {
 	var counts Counts
+	total := 0
 	for {
 		_, c, err := l.Item(item)
 		if err != nil || c.Phase != Applying && c.Phase != Reconciling {
+			if total >= releaseAfter {
+				l.releaseMemory()
+			}
 			return counts, err
 		}
 		var q queue
@@ -178,7 +182,7 @@ func (l *Ledger) Apply(item string, shape Shape, emit func(Group) error) (Counts
 		if err != nil {
 			return counts, err
 		}
-		if applied >= releaseAfter {
+		if total += applied; applied >= releaseAfter {
 			l.releaseMemory()
 		}
 		groups := q.groups(item)

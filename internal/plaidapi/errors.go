@@ -26,6 +26,7 @@ type Error struct {
 	Status         int    // HTTP status; 0 when no complete response arrived
 	Type           string `json:"error_type"`
 	Code           string `json:"error_code"`
+	Reason         string `json:"error_code_reason"` // OAuth item errors only, e.g. OAUTH_USER_REVOKED
 	Message        string `json:"error_message"`
 	DisplayMessage string `json:"display_message"`
 	RequestID      string `json:"request_id"`
@@ -41,10 +42,14 @@ func (e *Error) message() string {
 		if msg == "" {
 			msg = e.Type
 		}
-		if e.RequestID != "" {
-			return fmt.Sprintf("%s: %s (HTTP %d, request_id %s)", e.Code, msg, e.Status, e.RequestID)
+		code := e.Code
+		if e.Reason != "" {
+			code += " (" + e.Reason + ")"
 		}
-		return fmt.Sprintf("%s: %s (HTTP %d)", e.Code, msg, e.Status)
+		if e.RequestID != "" {
+			return fmt.Sprintf("%s: %s (HTTP %d, request_id %s)", code, msg, e.Status, e.RequestID)
+		}
+		return fmt.Sprintf("%s: %s (HTTP %d)", code, msg, e.Status)
 	case e.Status != 0 && e.Cause != nil:
 		return fmt.Sprintf("HTTP %d: %v", e.Status, e.Cause)
 	case e.Status != 0:
@@ -70,6 +75,8 @@ func (e *Error) Retryable() bool {
 		return true
 	case e.Status >= 500:
 		return true
+	case e.Code == "INSTITUTION_NO_LONGER_SUPPORTED":
+		return false // for good: the item must be linked elsewhere
 	case e.Type == "INSTITUTION_ERROR", strings.HasPrefix(e.Code, "INSTITUTION_"):
 		return true
 	case e.Code == "PLANNED_MAINTENANCE", e.Code == "INTERNAL_SERVER_ERROR":
@@ -78,12 +85,6 @@ func (e *Error) Retryable() bool {
 		return true
 	}
 	return false
-}
-
-// LoginRequired reports whether the user has to repair the item's login
-// through Link update mode.
-func (e *Error) LoginRequired() bool {
-	return e.Code == "ITEM_LOGIN_REQUIRED" || e.Code == "PENDING_EXPIRATION" || e.Code == "PENDING_DISCONNECT"
 }
 
 // MutationDuringPagination reports Plaid's request to restart a
@@ -108,7 +109,7 @@ func FromResponse(status int, body []byte) *Error {
 func fromResponse(status int, body []byte, r *redact.Redactor) *Error {
 	e := &Error{Status: status}
 	if err := json.Unmarshal(body, e); err != nil || e.Code == "" {
-		e.Code, e.Type, e.Message, e.DisplayMessage, e.RequestID = "", "", "", "", ""
+		e.Code, e.Reason, e.Type, e.Message, e.DisplayMessage, e.RequestID = "", "", "", "", "", ""
 		e.Cause = fmt.Errorf("unexpected response: %s", snippet(body, r))
 	}
 	e.Status = status
@@ -122,7 +123,7 @@ func (e *Error) redactFields(r *redact.Redactor) {
 	if r != nil {
 		clean = r.String
 	}
-	e.Type, e.Code, e.Message = clean(e.Type), clean(e.Code), clean(e.Message)
+	e.Type, e.Code, e.Reason, e.Message = clean(e.Type), clean(e.Code), clean(e.Reason), clean(e.Message)
 	e.DisplayMessage, e.RequestID = clean(e.DisplayMessage), clean(e.RequestID)
 }
 
@@ -147,6 +148,7 @@ func FromPlaidGo(err error, resp *http.Response) error {
 					Status:         status,
 					Type:           string(pe.ErrorType),
 					Code:           pe.ErrorCode,
+					Reason:         pe.GetErrorCodeReason(),
 					Message:        pe.ErrorMessage,
 					DisplayMessage: pe.GetDisplayMessage(),
 					RequestID:      pe.GetRequestId(),

@@ -44,24 +44,24 @@ func TestErrorClassification(t *testing.T) {
 	cases := []struct {
 		name                 string
 		err                  Error
-		retryable, loginReq  bool
+		retryable            bool
 		mutationDuringPaging bool
 	}{
-		{"rate limit", Error{Status: 429, Type: "RATE_LIMIT_EXCEEDED", Code: "TRANSACTIONS_SYNC_LIMIT"}, true, false, false},
-		{"internal", Error{Status: 500, Type: "API_ERROR", Code: "INTERNAL_SERVER_ERROR"}, true, false, false},
-		{"maintenance", Error{Status: 503, Type: "API_ERROR", Code: "PLANNED_MAINTENANCE"}, true, false, false},
-		{"institution down", Error{Status: 400, Type: "INSTITUTION_ERROR", Code: "INSTITUTION_DOWN"}, true, false, false},
-		{"transport", Error{Cause: errors.New("connection reset")}, true, false, false},
-		{"login", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_LOGIN_REQUIRED"}, false, true, false},
-		{"bad token", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_ACCESS_TOKEN"}, false, false, false},
-		{"bad keys", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_API_KEYS"}, false, false, false},
-		{"removed item", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_NOT_FOUND"}, false, false, false},
-		{"mutation", Error{Status: 400, Type: "TRANSACTIONS_ERROR", Code: "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"}, false, false, true},
+		{"rate limit", Error{Status: 429, Type: "RATE_LIMIT_EXCEEDED", Code: "TRANSACTIONS_SYNC_LIMIT"}, true, false},
+		{"internal", Error{Status: 500, Type: "API_ERROR", Code: "INTERNAL_SERVER_ERROR"}, true, false},
+		{"maintenance", Error{Status: 503, Type: "API_ERROR", Code: "PLANNED_MAINTENANCE"}, true, false},
+		{"institution down", Error{Status: 400, Type: "INSTITUTION_ERROR", Code: "INSTITUTION_DOWN"}, true, false},
+		{"institution gone", Error{Status: 400, Type: "INSTITUTION_ERROR", Code: "INSTITUTION_NO_LONGER_SUPPORTED"}, false, false},
+		{"transport", Error{Cause: errors.New("connection reset")}, true, false},
+		{"login", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_LOGIN_REQUIRED"}, false, false},
+		{"bad token", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_ACCESS_TOKEN"}, false, false},
+		{"bad keys", Error{Status: 400, Type: "INVALID_INPUT", Code: "INVALID_API_KEYS"}, false, false},
+		{"removed item", Error{Status: 400, Type: "ITEM_ERROR", Code: "ITEM_NOT_FOUND"}, false, false},
+		{"mutation", Error{Status: 400, Type: "TRANSACTIONS_ERROR", Code: "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"}, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.retryable, tc.err.Retryable())
-			require.Equal(t, tc.loginReq, tc.err.LoginRequired())
 			require.Equal(t, tc.mutationDuringPaging, tc.err.MutationDuringPagination())
 		})
 	}
@@ -96,7 +96,6 @@ func TestFromPlaidGo(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "ITEM_LOGIN_REQUIRED", pe.Code)
 	require.Equal(t, 400, pe.Status)
-	require.True(t, pe.LoginRequired())
 	require.Equal(t, "ITEM_LOGIN_REQUIRED: login required (HTTP 400, request_id r1)", pe.Error())
 
 	_, resp, err = client.PlaidApi.AccountsGet(ctx).AccountsGetRequest(*plaid.NewAccountsGetRequest("access-sandbox-x")).Execute()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // serveAdmin answers the /emulator/ control endpoints (JSON, no auth).
@@ -49,9 +50,11 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request, path strin
 				writeJSON(w, http.StatusOK, map[string]bool{"enabled": on})
 			}},
 		},
-		"/emulator/reset_cursors": {{http.MethodPost, e.adminResetCursors}},
-		"/emulator/link/complete": {{http.MethodPost, e.adminLinkComplete}},
-		"/emulator/link/cancel":   {{http.MethodPost, e.adminLinkCancel}},
+		"/emulator/reset_cursors":     {{http.MethodPost, e.adminResetCursors}},
+		"/emulator/historical_update": {{http.MethodPost, e.adminHistoricalUpdate}},
+		"/emulator/consent":           {{http.MethodPost, e.adminConsent}},
+		"/emulator/link/complete":     {{http.MethodPost, e.adminLinkComplete}},
+		"/emulator/link/cancel":       {{http.MethodPost, e.adminLinkCancel}},
 	}
 	rs, ok := routes[path]
 	if !ok {
@@ -163,6 +166,49 @@ func (e *Emulator) adminResetCursors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"name": info.Name, "item_id": info.ItemID})
+}
+
+func (e *Emulator) adminHistoricalUpdate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item string `json:"item"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.Item == "" {
+		adminError(w, http.StatusBadRequest, errors.New(`"item" is required (an item name, item_id or access_token)`))
+		return
+	}
+	if err := e.CompleteHistoricalUpdate(req.Item); err != nil {
+		adminError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"historical_update_complete": true})
+}
+
+func (e *Emulator) adminConsent(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item    string     `json:"item"`
+		Expires *time.Time `json:"consent_expiration_time"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.Item == "" {
+		adminError(w, http.StatusBadRequest, errors.New(`"item" is required (an item name, item_id or access_token)`))
+		return
+	}
+	var at time.Time
+	if req.Expires != nil {
+		at = *req.Expires
+	}
+	if err := e.SetConsentExpiration(req.Item, at); err != nil {
+		adminError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"consent_expiration_time": req.Expires})
 }
 
 type linkCompleteRequest struct {

@@ -203,7 +203,7 @@ func syncUntilDone(ctx context.Context, client *plaid.APIClient, token string, l
 			for _, r := range resp.GetRemoved() {
 				removed = append(removed, r.TransactionId)
 			}
-			accounts = resp.GetAccounts()
+			accounts = append(accounts, resp.GetAccounts()...)
 			cursor = resp.GetNextCursor()
 			if !resp.GetHasMore() {
 				break

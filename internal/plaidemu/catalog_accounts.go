@@ -94,7 +94,7 @@ func newAccounts(index int, inst *institution, r *rand.Rand, ids *idStream) []*a
 	used := map[string]bool{}
 	var out []*account
 	for _, k := range kinds {
-		a := &account{ID: ids.next(), Kind: k, Mask: fmt.Sprintf("%04d", r.IntN(10000)), Currency: "USD"}
+		a := &account{ID: ids.next(), Kind: k, Mask: fmt.Sprintf("%04d", r.IntN(10000)), Currency: inst.currency()}
 		switch k {
 		case kindForeign:
 			f := foreignAccounts[0]

@@ -1,5 +1,7 @@
 package plaidemu
 
+import "slices"
+
 // institution is a bank the emulator knows, with the ids and names Plaid's
 // sandbox and production use.
 type institution struct {
@@ -12,6 +14,39 @@ type institution struct {
 	OAuth     bool
 	NoPending bool // sends posted transactions only, as some banks do
 	Consent   bool // items carry a consent_expiration_time
+	// Countries are the country codes the institution serves; nil = US.
+	Countries []string
+	// Currency of the item's accounts; "" = USD.
+	Currency string
+	// BalanceNeedsMinUpdated: /accounts/balance/get needs
+	// options.min_last_updated_datetime when the item holds a
+	// non-depository account, and real-time balances carry
+	// last_updated_datetime (Capital One).
+	BalanceNeedsMinUpdated bool
+}
+
+func (in *institution) countries() []string {
+	if len(in.Countries) == 0 {
+		return []string{"US"}
+	}
+	return in.Countries
+}
+
+func (in *institution) currency() string {
+	if in.Currency == "" {
+		return "USD"
+	}
+	return in.Currency
+}
+
+// servesAny says whether the institution serves one of codes.
+func (in *institution) servesAny(codes []string) bool {
+	for _, c := range in.countries() {
+		if slices.Contains(codes, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // institutions in the order pre-seeded items use them.
@@ -36,8 +71,27 @@ var institutions = []*institution{
 		Routing: []string{"021000322"}},
 }
 
+// moreInstitutions can be linked but are not used by pre-seeded items, so
+// the pre-seeded data stays as it was. The non-US ones are the emulator's
+// own banks; their ids are not Plaid's.
+var moreInstitutions = []*institution{
+	{ID: "ins_128026", Name: "Capital One", Short: "Capital One", URL: "https://www.capitalone.com", Color: "#004977",
+		Routing: []string{"056073502", "051405515"}, OAuth: true, BalanceNeedsMinUpdated: true},
+	{ID: "ins_900101", Name: "Maple Leaf Savings", Short: "Maple Leaf", URL: "https://plaid.com", Color: "#c8102e",
+		Routing: []string{}, Countries: []string{"CA"}, Currency: "CAD"},
+	{ID: "ins_900102", Name: "Thames Building Society", Short: "Thames", URL: "https://plaid.com", Color: "#00205b",
+		Routing: []string{}, Countries: []string{"GB"}, Currency: "GBP", OAuth: true, Consent: true},
+	{ID: "ins_900103", Name: "Banque de la Seine", Short: "Seine", URL: "https://plaid.com", Color: "#0055a4",
+		Routing: []string{}, Countries: []string{"FR"}, Currency: "EUR", OAuth: true, Consent: true},
+	{ID: "ins_900104", Name: "Rheinbank", Short: "Rheinbank", URL: "https://plaid.com", Color: "#ffce00",
+		Routing: []string{}, Countries: []string{"DE"}, Currency: "EUR", OAuth: true, Consent: true},
+}
+
+// allInstitutions is every institution Link offers, in display order.
+var allInstitutions = slices.Concat(institutions, moreInstitutions)
+
 func institutionByID(id string) *institution {
-	for _, in := range institutions {
+	for _, in := range allInstitutions {
 		if in.ID == id {
 			return in
 		}

@@ -56,6 +56,40 @@ var categories = []category{
 	{"INCOME", "INCOME_OTHER_INCOME"},                                        // 41
 }
 
+// Plaid's two personal finance category taxonomies.
+const (
+	PFCv1 = "v1"
+	PFCv2 = "v2"
+)
+
+// v2Renamed are the categories whose v2 names differ from v1 in the
+// emulator's v2 taxonomy (see the emulator README for what could not be
+// checked against Plaid's published taxonomy).
+var v2Renamed = map[string]category{
+	"INCOME_WAGES":        {"INCOME", "INCOME_SALARY"},
+	"INCOME_OTHER_INCOME": {"INCOME", "INCOME_OTHER"},
+}
+
+// categoriesV2 are categories in the v2 taxonomy, index for index.
+var categoriesV2 = func() []category {
+	out := make([]category, len(categories))
+	for i, c := range categories {
+		out[i] = c
+		if r, ok := v2Renamed[c.Detailed]; ok {
+			out[i] = r
+		}
+	}
+	return out
+}()
+
+// taxonomy returns the category table of a PFC version.
+func taxonomy(version string) []category {
+	if version == PFCv2 {
+		return categoriesV2
+	}
+	return categories
+}
+
 // Indexes of the categories that recurring activity uses.
 const (
 	catWages         = 0

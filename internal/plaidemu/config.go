@@ -29,6 +29,17 @@ type Config struct {
 	// NOT_READY for an item linked through Link or /sandbox/public_token/create
 	// (pre-seeded items are ready); default 1; -1 means 0.
 	NotReadySyncs int
+	// InitialUpdateSyncs is how many /transactions/sync calls, after the
+	// NOT_READY ones, a newly linked item answers INITIAL_UPDATE_COMPLETE
+	// with only its last InitialUpdateDays of transactions; the call after
+	// them brings the rest (HISTORICAL_UPDATE_COMPLETE). 0 (the default)
+	// skips the initial update. CompleteHistoricalUpdate ends it at once.
+	InitialUpdateSyncs int
+	// PFCVersion is the client's default personal finance category
+	// taxonomy: "v1" (the default; v2 on request, as for clients that
+	// enabled Transactions before December 2025) or "v2" (always v2, as for
+	// clients that enabled it from December 2025).
+	PFCVersion string
 	// LinkTokenTTL is how long link tokens live; zero means Plaid's (4 h, and
 	// 30 min in update mode).
 	LinkTokenTTL time.Duration
@@ -79,6 +90,9 @@ func (c Config) withDefaults() Config {
 	if c.Today.IsZero() {
 		c.Today = time.Now().UTC()
 	}
+	if c.PFCVersion == "" {
+		c.PFCVersion = PFCv1
+	}
 	y, m, d := c.Today.Date()
 	c.Today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	return c
@@ -96,8 +110,14 @@ func (c Config) validate() error {
 	if math.IsNaN(c.TxPerDay) || c.TxPerDay < 0 || c.TxPerDay > maxTxPerDay {
 		errs = append(errs, fmt.Errorf("TxPerDay must be 0 (default) or more, at most %d, got %v", maxTxPerDay, c.TxPerDay))
 	}
+	if c.InitialUpdateSyncs < 0 || c.InitialUpdateSyncs > 1000 {
+		errs = append(errs, fmt.Errorf("InitialUpdateSyncs must be 0..1000, got %d", c.InitialUpdateSyncs))
+	}
 	if c.NotReadySyncs < 0 || c.NotReadySyncs > 1000 {
 		errs = append(errs, fmt.Errorf("NotReadySyncs must be -1..1000, got %d", c.NotReadySyncs))
+	}
+	if c.PFCVersion != PFCv1 && c.PFCVersion != PFCv2 {
+		errs = append(errs, fmt.Errorf("PFCVersion must be %q or %q, got %q", PFCv1, PFCv2, c.PFCVersion))
 	}
 	if c.LinkTokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("LinkTokenTTL must not be negative, got %v", c.LinkTokenTTL))

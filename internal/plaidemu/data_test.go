@@ -37,7 +37,7 @@ func TestAccountsAndBalances(t *testing.T) {
 			requireBalances(t, w.Balances, a.Balances, info.Name+" / "+w.Name)
 			b := bal.GetAccounts()[i]
 			requireBalances(t, w.Balances, b.Balances, info.Name+" / "+w.Name+" (real time)")
-			require.NotNil(t, b.Balances.LastUpdatedDatetime.Get(), "real-time balances carry their time")
+			require.Nil(t, b.Balances.LastUpdatedDatetime.Get(), "only Capital One sends last_updated_datetime")
 		}
 		// One account only.
 		req := plaid.NewAccountsGetRequest(info.AccessToken)
@@ -244,8 +244,11 @@ func TestTransactionData(t *testing.T) {
 			mark(strings.ContainsAny(a.Name, "=") && strings.ContainsRune(a.Name, '💶'), "account name with = and emoji")
 			currencies[a.Balances.GetIsoCurrencyCode()] = true
 			mark(a.Type == plaid.ACCOUNTTYPE_CREDIT && a.Balances.Limit.Get() != nil, "credit card with a limit")
-			mark(a.Type == plaid.ACCOUNTTYPE_INVESTMENT, "investment account")
-			mark(a.Type == plaid.ACCOUNTTYPE_LOAN, "loan account")
+			require.NotEqual(t, plaid.ACCOUNTTYPE_INVESTMENT, a.Type, "sync omits investment accounts")
+		}
+		for _, a := range itemByName(t, emu.GroundTruth(), info.Name).Accounts {
+			mark(a.Type == "investment", "investment account")
+			mark(a.Type == "loan", "loan account")
 		}
 		for _, tx := range l.txns {
 			require.Regexp(t, idRe, tx.TransactionId)

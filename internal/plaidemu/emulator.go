@@ -73,7 +73,8 @@ func New(cfg Config) (*Emulator, error) {
 		if round := i / len(institutions); round > 0 {
 			name += " " + strconv.Itoa(round+1)
 		}
-		e.newItem(inst, name, true, cfg.HistoryDays, "")
+		// Pre-seeded items were linked with Transactions and HistoryDays.
+		e.newItem(inst, name, true, cfg.HistoryDays, "").txInit = true
 	}
 	e.handler = e.routes()
 	return e, nil
@@ -136,10 +137,33 @@ func (e *Emulator) newItem(inst *institution, name string, ready bool, historyDa
 	}
 	if !ready {
 		it.notReady = e.cfg.NotReadySyncs
+		if e.cfg.InitialUpdateSyncs > 0 {
+			it.historyHeld, it.initialSyncs = true, e.cfg.InitialUpdateSyncs
+			it.recentFrom = e.today - InitialUpdateDays + 1
+		}
 	}
 	e.items = append(e.items, it)
 	e.byToken[it.AccessToken] = it
 	return it
+}
+
+// InitialUpdateDays is how many recent days of transactions Plaid's initial
+// update brings, before the historical update.
+const InitialUpdateDays = 30
+
+// CompleteHistoricalUpdate ends an item's initial update now (see
+// Config.InitialUpdateSyncs): its older transactions become visible and the
+// next sync answers HISTORICAL_UPDATE_COMPLETE with them as added. It is
+// no error when the update was complete already.
+func (e *Emulator) CompleteHistoricalUpdate(ref string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it := e.findItem(ref)
+	if it == nil || it.removed {
+		return fmt.Errorf("plaidemu: no live item named %q (use an item name, item_id or access_token)", redactToken(ref))
+	}
+	it.releaseHistory()
+	return nil
 }
 
 // uniqueItemName suggests an INI section name for a newly linked item.
@@ -219,13 +243,17 @@ func (e *Emulator) Advance(days int) (AdvanceSummary, error) {
 	var sum AdvanceSummary
 	for range days {
 		e.today++
+		e.offset += 24 * time.Hour
 		for _, it := range e.items {
-			if !it.removed && it.errCode == "" {
+			if it.removed {
+				continue
+			}
+			e.expireConsent(it)
+			if it.errCode == "" {
 				e.runBankDay(it, e.today, e.today, true, &sum)
 			}
 		}
 	}
-	e.offset += time.Duration(days) * 24 * time.Hour
 	now := e.now()
 	for _, it := range e.items {
 		switch {

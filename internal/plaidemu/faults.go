@@ -7,23 +7,33 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // Fault makes matching Plaid calls misbehave: answer an error, wait, drop
 // the connection or cut the body short.
 type Fault struct {
-	Endpoint    string  `json:"endpoint"`                  // "/transactions/sync", ... or "*" for every Plaid endpoint
-	Item        string  `json:"item,omitempty"`            // item name, item_id or access_token; "" = any item
-	ErrorCode   string  `json:"error_code,omitempty"`      // a Plaid error code or "RATE_LIMIT_EXCEEDED" (the endpoint's own *_LIMIT code, 429)
-	Status      int     `json:"status,omitempty"`          // override the HTTP status of the error
-	Count       int     `json:"count,omitempty"`           // calls affected; 0 = until cleared
-	Page        int     `json:"page,omitempty"`            // /transactions/sync only: fire only on page k of a pagination chain (1 = first request of a loop)
-	Probability float64 `json:"probability,omitempty"`     // 0 = always; else fires at random with that probability (seeded, deterministic)
-	LatencyMS   int     `json:"latency_ms,omitempty"`      // delay before answering (may combine with an error or stand alone)
-	Drop        bool    `json:"drop_connection,omitempty"` // hijack and close the connection with no response
-	Truncate    bool    `json:"truncate_body,omitempty"`   // correct headers (incl. Content-Length of the full body), half the body, then close
+	Endpoint    string  `json:"endpoint"`                    // "/transactions/sync", ... or "*" for every Plaid endpoint
+	Item        string  `json:"item,omitempty"`              // item name, item_id or access_token; "" = any item
+	ErrorCode   string  `json:"error_code,omitempty"`        // a Plaid error code or "RATE_LIMIT_EXCEEDED" (the endpoint's own *_LIMIT code, 429)
+	Reason      string  `json:"error_code_reason,omitempty"` // OAUTH_INVALID_TOKEN, OAUTH_CONSENT_EXPIRED or OAUTH_USER_REVOKED, with ITEM_LOGIN_REQUIRED or ACCESS_NOT_GRANTED
+	Status      int     `json:"status,omitempty"`            // override the HTTP status of the error
+	Count       int     `json:"count,omitempty"`             // calls affected; 0 = until cleared
+	Page        int     `json:"page,omitempty"`              // /transactions/sync only: fire only on page k of a pagination chain (1 = first request of a loop)
+	Probability float64 `json:"probability,omitempty"`       // 0 = always; else fires at random with that probability (seeded, deterministic)
+	LatencyMS   int     `json:"latency_ms,omitempty"`        // delay before answering (may combine with an error or stand alone)
+	Drop        bool    `json:"drop_connection,omitempty"`   // hijack and close the connection with no response
+	Truncate    bool    `json:"truncate_body,omitempty"`     // correct headers (incl. Content-Length of the full body), half the body, then close
+	// MalformedField, on /transactions/sync or /transactions/get, leaves
+	// this field (e.g. "date") out of the page's first transaction.
+	MalformedField string `json:"malformed_field,omitempty"`
 }
+
+// malformableFields are the Transaction fields a fault may leave out:
+// those Plaid always sends.
+var malformableFields = []string{"transaction_id", "account_id", "amount", "date", "name", "pending",
+	"iso_currency_code", "payment_channel", "personal_finance_category"}
 
 // FaultStatus is an active fault with how often it fired.
 type FaultStatus struct {
@@ -55,6 +65,7 @@ type faultEffect struct {
 	err      *apiError
 	drop     bool
 	truncate bool
+	malform  string // field to leave out of the page's first transaction
 }
 
 // AddFault activates a fault and returns its id. The fault is checked
@@ -68,6 +79,12 @@ func (e *Emulator) AddFault(f Fault) (string, error) {
 	}
 	if f.ErrorCode != "" && f.ErrorCode != rateLimitFault && !slices.Contains(faultCodes, f.ErrorCode) {
 		errs = append(errs, fmt.Errorf("unknown error_code %q (known: %s and %s)", f.ErrorCode, rateLimitFault, faultCodesList()))
+	}
+	if f.Reason != "" && !slices.Contains(oauthReasons, f.Reason) {
+		errs = append(errs, fmt.Errorf("unknown error_code_reason %q (known: %s)", f.Reason, strings.Join(oauthReasons, ", ")))
+	}
+	if f.Reason != "" && !slices.Contains(reasonCodes, f.ErrorCode) {
+		errs = append(errs, fmt.Errorf("error_code_reason applies to %s only", strings.Join(reasonCodes, " and ")))
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		errs = append(errs, fmt.Errorf("status must be 100..599, got %d", f.Status))
@@ -90,13 +107,27 @@ func (e *Emulator) AddFault(f Fault) (string, error) {
 	if f.Drop && (f.Truncate || f.ErrorCode != "") {
 		errs = append(errs, errors.New("drop_connection sends no answer: it cannot combine with truncate_body or error_code"))
 	}
-	if f.ErrorCode == "" && f.LatencyMS == 0 && !f.Drop && !f.Truncate {
-		errs = append(errs, errors.New("a fault needs error_code, latency_ms, drop_connection or truncate_body"))
+	if f.MalformedField != "" {
+		if f.Endpoint != "/transactions/sync" && f.Endpoint != "/transactions/get" {
+			errs = append(errs, errors.New("malformed_field applies to /transactions/sync and /transactions/get only"))
+		}
+		if !slices.Contains(malformableFields, f.MalformedField) {
+			errs = append(errs, fmt.Errorf("malformed_field must be one of %s, got %q", strings.Join(malformableFields, ", "), f.MalformedField))
+		}
+		if f.ErrorCode != "" || f.Drop {
+			errs = append(errs, errors.New("malformed_field needs an answer: it cannot combine with error_code or drop_connection"))
+		}
+	}
+	if f.ErrorCode == "" && f.LatencyMS == 0 && !f.Drop && !f.Truncate && f.MalformedField == "" {
+		errs = append(errs, errors.New("a fault needs error_code, latency_ms, drop_connection, truncate_body or malformed_field"))
 	}
 	itemID := ""
 	if f.Item != "" {
 		if it := e.findItem(f.Item); it != nil {
 			itemID = it.ID
+			if f.Reason != "" && !it.Inst.OAuth {
+				errs = append(errs, fmt.Errorf("error_code_reason is set on OAuth items only; %s is not at an OAuth institution", it.Name))
+			}
 		} else {
 			errs = append(errs, fmt.Errorf("no item named %q (use an item name, item_id or access_token)", redactToken(f.Item)))
 		}
@@ -167,13 +198,16 @@ func (e *Emulator) matchFaults(endpoint string, it *item, page int) faultEffect 
 					}
 					eff.err = plaidErr(code)
 					eff.err.Status = statusOr(f.Status, eff.err.Status)
-					if code == "ITEM_LOGIN_REQUIRED" && it != nil && !it.removed {
-						// A broken login stays broken until Link update mode repairs it.
-						it.errCode = code
-						it.lastFailed = e.now()
+					eff.err.Reason = f.Reason
+					if slices.Contains(itemStateCodes, code) && it != nil {
+						// The item stays broken until Link update mode repairs it.
+						e.breakItem(it, code, f.Reason)
 					}
 				}
 				eff.drop, eff.truncate = f.Drop, f.Truncate
+			}
+			if f.MalformedField != "" && eff.malform == "" {
+				eff.malform = f.MalformedField
 			}
 		}
 		if fired && f.Count > 0 {

@@ -1,6 +1,7 @@
 package plaidemu_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -292,4 +293,53 @@ func TestStats(t *testing.T) {
 	st = emu.Stats()
 	require.Empty(t, st.Calls)
 	require.Empty(t, st.ByItem)
+}
+
+// TestFaultMalformedTransaction: a fault leaves a field out of one
+// transaction of a page; the rest of the page and later pages are whole.
+func TestFaultMalformedTransaction(t *testing.T) {
+	emu, client := startEmulator(t, plaidemu.Config{Seed: 5, Items: 1, HistoryDays: 20})
+	tok := emu.Items()[0].AccessToken
+	_, err := emu.AddFault(plaidemu.Fault{Endpoint: "/transactions/sync", MalformedField: "date", Page: 1, Count: 1})
+	require.NoError(t, err)
+	status, body, _ := rawCall(t, emu.URL(), http.MethodPost, "/transactions/sync", `{"access_token":"`+tok+`","count":50}`, true)
+	require.Equal(t, http.StatusOK, status)
+	var page struct {
+		Added []map[string]json.RawMessage `json:"added"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.Len(t, page.Added, 50)
+	missing := 0
+	for _, tx := range page.Added {
+		if _, ok := tx["date"]; !ok {
+			missing++
+		}
+		require.Contains(t, tx, "transaction_id")
+	}
+	require.Equal(t, 1, missing, "exactly one transaction lacks its date")
+	t.Logf("fault: %+v", emu.Faults())
+
+	// Through plaid-go the transaction arrives without a date; the fault is
+	// spent, so the next page is whole.
+	_, err = emu.AddFault(plaidemu.Fault{Endpoint: "/transactions/sync", MalformedField: "date", Count: 1})
+	require.NoError(t, err)
+	undated := func() int {
+		resp, _, err := client.PlaidApi.TransactionsSync(testContext(t)).TransactionsSyncRequest(*plaid.NewTransactionsSyncRequest(tok)).Execute()
+		require.NoError(t, err)
+		require.NotEmpty(t, resp.GetAdded())
+		n := 0
+		for _, tx := range resp.GetAdded() {
+			if tx.Date == "" {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, undated())
+	require.Equal(t, 0, undated())
+
+	_, err = emu.AddFault(plaidemu.Fault{Endpoint: "/item/get", MalformedField: "date"})
+	require.ErrorContains(t, err, "malformed_field applies to")
+	_, err = emu.AddFault(plaidemu.Fault{Endpoint: "/transactions/sync", MalformedField: "colour"})
+	require.ErrorContains(t, err, "malformed_field must be one of")
 }

@@ -164,7 +164,8 @@ func syncItem(t testing.TB, client *plaid.APIClient, token string, count int32, 
 				removed = append(removed, r.TransactionId)
 				rep.removed = append(rep.removed, pageRemoved{page, r.TransactionId})
 			}
-			accounts = resp.GetAccounts()
+			// Each page lists the accounts of its own transactions.
+			accounts = append(accounts, resp.GetAccounts()...)
 			cursor = resp.GetNextCursor()
 			if !resp.GetHasMore() {
 				break
@@ -242,6 +243,10 @@ func requireLedgerMatchesTruth(t testing.TB, l *ledger, it plaidemu.ItemTruth) {
 		require.Equal(t, want.SumCents, g.sum, "%s / %s: sum of cents", it.Name, want.Name)
 		require.Equal(t, want.Categories, g.cats, "%s / %s: categories", it.Name, want.Name)
 		acct, ok := l.accounts[want.AccountID]
+		if want.Count == 0 && g.count == 0 && !ok {
+			// Sync lists only the accounts of the transactions it brings.
+			continue
+		}
 		require.True(t, ok, "%s / %s: account missing from sync", it.Name, want.Name)
 		requireBalances(t, want.Balances, acct.Balances, it.Name+" / "+want.Name)
 	}

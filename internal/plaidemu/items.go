@@ -1,6 +1,7 @@
 package plaidemu
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,50 @@ func (e *Emulator) lookupItem(token string) (*item, *apiError) {
 	if it.removed {
 		return nil, plaidErr("ITEM_NOT_FOUND")
 	}
+	e.expireConsent(it)
 	return it, nil
+}
+
+// itemError is the item's error state as Plaid's error.
+func (it *item) itemError() *apiError {
+	err := plaidErr(it.errCode)
+	err.Reason = it.errReason
+	return err
+}
+
+// breakItem puts an item in an error state until update mode repairs it.
+// Callers hold e.mu.
+func (e *Emulator) breakItem(it *item, code, reason string) {
+	if it.removed {
+		return
+	}
+	it.errCode, it.errReason = code, reason
+	it.lastFailed = e.now()
+}
+
+// expireConsent breaks an item whose OAuth consent has run out, as Plaid
+// does: ITEM_LOGIN_REQUIRED with reason OAUTH_CONSENT_EXPIRED. Callers
+// hold e.mu.
+func (e *Emulator) expireConsent(it *item) {
+	if it.errCode == "" && !it.consent.IsZero() && !e.now().Before(it.consent) {
+		e.breakItem(it, "ITEM_LOGIN_REQUIRED", "OAUTH_CONSENT_EXPIRED")
+	}
+}
+
+// SetConsentExpiration sets when an item's consent expires (shown as
+// consent_expiration_time by /item/get); zero removes it. When emulated
+// time reaches it the item answers ITEM_LOGIN_REQUIRED with
+// error_code_reason OAUTH_CONSENT_EXPIRED until update mode renews it.
+func (e *Emulator) SetConsentExpiration(ref string, at time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it := e.findItem(ref)
+	if it == nil || it.removed {
+		return fmt.Errorf("plaidemu: no live item named %q (use an item name, item_id or access_token)", redactToken(ref))
+	}
+	it.consent = at.UTC().Truncate(time.Second)
+	e.expireConsent(it)
+	return nil
 }
 
 // dataItem resolves an access token for an endpoint that reads the bank's
@@ -32,7 +76,7 @@ func (e *Emulator) dataItem(token string) (*item, *apiError) {
 		return nil, err
 	}
 	if it.errCode != "" {
-		return nil, plaidErr(it.errCode)
+		return nil, it.itemError()
 	}
 	return it, nil
 }
@@ -103,7 +147,8 @@ func (e *Emulator) itemRemove(c *call) (any, *apiError) {
 type accountsRequest struct {
 	AccessToken string `json:"access_token"`
 	Options     *struct {
-		AccountIDs *[]string `json:"account_ids"`
+		AccountIDs             *[]string `json:"account_ids"`
+		MinLastUpdatedDatetime *string   `json:"min_last_updated_datetime"`
 	} `json:"options"`
 }
 
@@ -144,16 +189,28 @@ func (e *Emulator) accounts(c *call, realtime bool) (any, *apiError) {
 		return nil, err
 	}
 	var ids *[]string
+	var minUpdated *string
 	if req.Options != nil {
-		ids = req.Options.AccountIDs
+		ids, minUpdated = req.Options.AccountIDs, req.Options.MinLastUpdatedDatetime
 	}
 	only, err := accountFilter(it, ids)
 	if err != nil {
 		return nil, err
 	}
 	var updated time.Time
-	if realtime {
+	if realtime && it.Inst.BalanceNeedsMinUpdated {
+		// Only Capital One reports when its balances were last updated, and
+		// it needs a lower bound for non-depository accounts.
 		updated = e.now()
+		if minUpdated == nil && slices.ContainsFunc(it.Accounts, func(a *account) bool { return a.Type != "depository" }) {
+			return nil, invalidField("options.min_last_updated_datetime is required for this item: %s requires it for items with non-depository accounts", it.Inst.Name)
+		}
+		if minUpdated != nil {
+			if min, perr := time.Parse(time.RFC3339, *minUpdated); perr == nil && min.After(updated) {
+				return nil, plaidErrf("LAST_UPDATED_DATETIME_OUT_OF_RANGE",
+					"no balance was updated at or after options.min_last_updated_datetime %s; the latest is %s", *minUpdated, rfc3339(updated))
+			}
+		}
 	}
 	return accountsResponse{Accounts: e.accountsWire(it, only, updated), Item: e.itemWire(it, false), RequestID: c.requestID}, nil
 }
@@ -200,14 +257,16 @@ func (e *Emulator) institutionsGetByID(c *call) (any, *apiError) {
 		return nil, missingFields(missing...)
 	}
 	inst := institutionByID(req.InstitutionID)
-	if inst == nil {
-		return nil, plaidErrf("INVALID_INSTITUTION", "invalid institution_id provided: %q", req.InstitutionID)
+	if inst == nil || !inst.servesAny(*req.CountryCodes) {
+		// Plaid finds institutions within the requested countries only.
+		return nil, plaidErrf("INVALID_INSTITUTION", "invalid institution_id provided: %q is not an institution in country_codes %s",
+			req.InstitutionID, strings.Join(*req.CountryCodes, ", "))
 	}
 	w := wireInstitution{
 		InstitutionID:  inst.ID,
 		Name:           inst.Name,
 		Products:       []string{"assets", "auth", "balance", "transactions", "identity", "investments", "liabilities"},
-		CountryCodes:   []string{"US"},
+		CountryCodes:   inst.countries(),
 		RoutingNumbers: inst.Routing,
 		DtcNumbers:     []string{},
 		OAuth:          inst.OAuth,

@@ -38,6 +38,7 @@ type linkToken struct {
 	HostedID      string
 	DaysRequested int
 	Products      []string
+	InitProducts  []string // products, required_if_supported_products and optional_products
 	Webhook       string
 	ClientName    string
 	Language      string
@@ -159,6 +160,9 @@ func (e *Emulator) completeLink(linkToken, sessionID, institutionID, username, p
 	if inst == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownInstitution, institutionID)
 	}
+	if !inst.servesAny(lt.CountryCodes) {
+		return nil, fmt.Errorf("%w %q in the link token's country_codes %v", ErrUnknownInstitution, institutionID, lt.CountryCodes)
+	}
 	if username == "" || password == "" {
 		return nil, errCredentialsRequired
 	}
@@ -168,21 +172,37 @@ func (e *Emulator) completeLink(linkToken, sessionID, institutionID, username, p
 	var it *item
 	if lt.Update != nil {
 		it = lt.Update
+		if !it.consent.IsZero() {
+			// Update mode asks for consent again.
+			it.consent = e.now().AddDate(1, 0, 0)
+		}
 		if it.errCode != "" {
-			it.errCode = ""
+			it.errCode, it.errReason = "", ""
 			e.catchUp(it)
 		}
 	} else {
-		days := e.cfg.HistoryDays
-		if lt.DaysRequested > 0 {
-			days = min(days, lt.DaysRequested)
-		}
-		it = e.newItem(inst, e.uniqueItemName(inst), false, days, lt.Webhook)
-		it.daysFixed = lt.DaysRequested > 0
+		it = e.linkItem(inst, lt.Webhook, lt.InitProducts, lt.DaysRequested)
 	}
 	s := e.finishSession(lt, sessionID, "SELECT_INSTITUTION", "SUBMIT_CREDENTIALS", "HANDOFF")
 	s.PublicToken, s.Inst, s.Item = e.newPublicToken(it), inst, it
 	return s, nil
+}
+
+// linkItem creates an item as Link does. When Transactions is among
+// initProducts it is initialised now with daysRequested (0 = Plaid's
+// default, 90) days of history, at most HistoryDays; otherwise the item
+// holds HistoryDays and the first transactions call initialises it.
+// Callers hold e.mu.
+func (e *Emulator) linkItem(inst *institution, webhook string, initProducts []string, daysRequested int) *item {
+	if !slices.Contains(initProducts, "transactions") {
+		return e.newItem(inst, e.uniqueItemName(inst), false, e.cfg.HistoryDays, webhook)
+	}
+	if daysRequested == 0 {
+		daysRequested = DefaultDaysRequested
+	}
+	it := e.newItem(inst, e.uniqueItemName(inst), false, min(e.cfg.HistoryDays, daysRequested), webhook)
+	it.txInit = true
+	return it
 }
 
 // CancelLink records an exited session (for /link/token/get) as the
@@ -222,6 +242,8 @@ type linkTokenCreateRequest struct {
 		ClientUserID string `json:"client_user_id"`
 	} `json:"user"`
 	Products     []string         `json:"products"`
+	IfSupported  []string         `json:"required_if_supported_products"`
+	Optional     []string         `json:"optional_products"`
 	AccessToken  *string          `json:"access_token"`
 	Webhook      *string          `json:"webhook"`
 	RedirectURI  *string          `json:"redirect_uri"`
@@ -267,9 +289,6 @@ func (e *Emulator) linkTokenCreate(c *call) (any, *apiError) {
 	if len(missing) > 0 {
 		return nil, missingFields(missing...)
 	}
-	if n := len([]rune(*req.ClientName)); n > 30 {
-		return nil, invalidField("client_name must be at most 30 characters, got %d", n)
-	}
 	for _, p := range req.Products {
 		if !slices.Contains(knownProducts, p) {
 			return nil, invalidField("products contains an unknown product %q", p)
@@ -290,6 +309,7 @@ func (e *Emulator) linkTokenCreate(c *call) (any, *apiError) {
 		Created:       e.now(),
 		DaysRequested: days,
 		Products:      req.Products,
+		InitProducts:  slices.Concat(req.Products, req.IfSupported, req.Optional),
 		ClientName:    *req.ClientName,
 		Language:      *req.Language,
 		CountryCodes:  *req.CountryCodes,

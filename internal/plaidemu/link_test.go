@@ -197,39 +197,74 @@ func TestDaysRequested(t *testing.T) {
 		requireLedgerMatchesTruth(t, l, itemByName(t, emu.GroundTruth(), "Test Gingham"))
 	})
 
-	t.Run("on the first sync of a pre-seeded item", func(t *testing.T) {
-		it := emu.Items()[0]
-		before := itemTruthCount(itemByName(t, emu.GroundTruth(), it.Name))
-		l := newLedger()
-		for _, days := range []int32{60, 300} { // the second value no longer matters
-			req := plaid.NewTransactionsSyncRequest(it.AccessToken)
-			req.SetCount(500)
-			o := plaid.NewTransactionsSyncRequestOptions()
-			o.SetDaysRequested(days)
-			req.SetOptions(*o)
-			if l.cursor != "" {
-				req.SetCursor(l.cursor)
+	// syncWithDays runs a page loop sending options.days_requested.
+	syncWithDays := func(t *testing.T, token string, days int32, l *ledger) string {
+		req := plaid.NewTransactionsSyncRequest(token)
+		req.SetCount(500)
+		o := plaid.NewTransactionsSyncRequestOptions()
+		o.SetDaysRequested(days)
+		req.SetOptions(*o)
+		if l.cursor != "" {
+			req.SetCursor(l.cursor)
+		}
+		status := ""
+		for page := 0; ; page++ {
+			require.Less(t, page, 1000)
+			resp, _, err := client.PlaidApi.TransactionsSync(testContext(t)).TransactionsSyncRequest(*req).Execute()
+			require.NoError(t, err)
+			status = string(resp.GetTransactionsUpdateStatus())
+			for _, tx := range resp.GetAdded() {
+				l.txns[tx.TransactionId] = tx
 			}
-			for {
-				resp, _, err := client.PlaidApi.TransactionsSync(testContext(t)).TransactionsSyncRequest(*req).Execute()
-				require.NoError(t, err)
-				for _, tx := range resp.GetAdded() {
-					l.txns[tx.TransactionId] = tx
-				}
-				for _, a := range resp.GetAccounts() {
-					l.accounts[a.AccountId] = a
-				}
-				req.SetCursor(resp.GetNextCursor())
-				l.cursor = resp.GetNextCursor()
-				if !resp.GetHasMore() {
-					break
-				}
+			for _, a := range resp.GetAccounts() {
+				l.accounts[a.AccountId] = a
+			}
+			req.SetCursor(resp.GetNextCursor())
+			l.cursor = resp.GetNextCursor()
+			if !resp.GetHasMore() {
+				break
 			}
 		}
+		return status
+	}
+
+	t.Run("no effect on a pre-seeded item", func(t *testing.T) {
+		// Pre-seeded items were linked with Transactions: their history is
+		// what Link gave them (HistoryDays), whatever a sync asks.
+		it := emu.Items()[0]
+		before := itemByName(t, emu.GroundTruth(), it.Name)
+		l := newLedger()
+		syncWithDays(t, it.AccessToken, 60, l)
 		after := itemByName(t, emu.GroundTruth(), it.Name)
-		require.Less(t, itemTruthCount(after), before, "older history was dropped for good")
-		requireDatesSince(t, l, today.AddDate(0, 0, -59))
+		require.Equal(t, itemTruthCount(before), itemTruthCount(after), "nothing was dropped")
+		requireDatesSince(t, l, today.AddDate(0, 0, -399))
 		requireLedgerMatchesTruth(t, l, after)
+	})
+
+	t.Run("Plaid's default of 90 days at link", func(t *testing.T) {
+		lt := newLinkToken(t, client, "", false, 0)
+		pt, err := emu.CompleteLink(lt.GetLinkToken(), "ins_109510", "user_good", "pass_good")
+		require.NoError(t, err)
+		ex := exchange(t, client, pt)
+		token := ex.GetAccessToken()
+		l := newLedger()
+		syncWithDays(t, token, 300, newLedger()) // NOT_READY answer
+		syncWithDays(t, token, 300, l)
+		requireDatesSince(t, l, today.AddDate(0, 0, -89))
+		requireLedgerMatchesTruth(t, l, itemByName(t, emu.GroundTruth(), "Test Tattersall"))
+	})
+
+	t.Run("on the first sync of an item linked without Transactions", func(t *testing.T) {
+		req := plaid.NewSandboxPublicTokenCreateRequest("ins_109511", []plaid.Products{plaid.PRODUCTS_AUTH})
+		pt, _, err := client.PlaidApi.SandboxPublicTokenCreate(testContext(t)).SandboxPublicTokenCreateRequest(*req).Execute()
+		require.NoError(t, err)
+		ex := exchange(t, client, pt.GetPublicToken())
+		token := ex.GetAccessToken()
+		l := newLedger()
+		require.Equal(t, "NOT_READY", syncWithDays(t, token, 60, newLedger()))
+		require.Equal(t, "HISTORICAL_UPDATE_COMPLETE", syncWithDays(t, token, 300, l), "the second value no longer matters")
+		requireDatesSince(t, l, today.AddDate(0, 0, -59))
+		requireLedgerMatchesTruth(t, l, itemByName(t, emu.GroundTruth(), "Test Tartan"))
 	})
 }
 

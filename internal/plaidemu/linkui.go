@@ -84,6 +84,9 @@ type dialogInstitution struct {
 	Color string `json:"primary_color"`
 }
 
+// maxClientName is the longest client_name Link displays.
+const maxClientName = 30
+
 type dialogSessionResponse struct {
 	LinkToken    string              `json:"link_token"`
 	Mode         string              `json:"mode"` // "normal" or "update"
@@ -113,9 +116,17 @@ func (e *Emulator) dialogSession(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, errors.New("this Link session does not exist"))
 		return
 	}
-	resp := dialogSessionResponse{LinkToken: lt.Token, Mode: "normal", Hosted: hosted, ClientName: lt.ClientName,
+	name := lt.ClientName
+	if len([]rune(name)) > maxClientName {
+		// Plaid accepts a longer name, and Link shows this instead.
+		name = "This Application"
+	}
+	resp := dialogSessionResponse{LinkToken: lt.Token, Mode: "normal", Hosted: hosted, ClientName: name,
 		Expired: !e.now().Before(lt.Expires), Institutions: []dialogInstitution{}}
-	for _, in := range institutions {
+	for _, in := range allInstitutions {
+		if !in.servesAny(lt.CountryCodes) {
+			continue // Link offers the institutions of the token's countries
+		}
 		resp.Institutions = append(resp.Institutions, dialogInstitution{ID: in.ID, Name: in.Name, Color: in.Color})
 	}
 	if lt.Update != nil {

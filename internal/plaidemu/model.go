@@ -113,6 +113,46 @@ func (t *txn) lastEvent() uint32 {
 
 func (t *txn) live() bool { return t.Removed == 0 }
 
+// held says whether t is older history Plaid has not fetched yet.
+func (it *item) held(t *txn) bool { return it.historyHeld && t.Date < it.recentFrom }
+
+// servesTransactions says whether Plaid's Transactions product covers an
+// account: depository, credit and student loan accounts; not mortgages,
+// not investment accounts. The bank's activity on the others still moves
+// their balances.
+func (a *account) servesTransactions() bool {
+	return a.Kind != kindMortgage && a.Kind != kindInvestment
+}
+
+// hidden says whether t is not served now: held back or on an account the
+// product does not cover.
+func (it *item) hidden(t *txn) bool {
+	return it.held(t) || !it.Accounts[t.Acct].servesTransactions()
+}
+
+// releaseHistory completes the historical update: the held transactions
+// become new change-log events, so every cursor sees them as added.
+// Held ones that are gone already stay unmentioned.
+func (it *item) releaseHistory() {
+	if !it.historyHeld {
+		return
+	}
+	for i := range it.txns {
+		t := &it.txns[i]
+		if !it.held(t) {
+			continue
+		}
+		if t.live() {
+			t.Created, t.Modified = it.nextSeq(), 0
+		} else {
+			t.Created = t.Removed
+		}
+	}
+	it.historyHeld, it.initialSyncs = false, 0
+	it.nextSeq()
+	it.diff = diffCache{}
+}
+
 // pendingPlan is what becomes of a pending transaction, decided when it is
 // created so the outcome does not depend on when anyone looks.
 type pendingPlan struct {
@@ -143,12 +183,22 @@ type item struct {
 	idRand     *idStream
 	schedule   schedule
 
-	bankDay     day // last day the bank's activity was applied
-	removed     bool
-	errCode     string // "" or ITEM_LOGIN_REQUIRED
-	notReady    int    // data calls still to be answered "not ready"
-	synced      bool   // the first /transactions/sync was seen
-	daysFixed   bool   // history length was set (at link or first sync)
+	bankDay   day // last day the bank's activity was applied
+	removed   bool
+	errCode   string // "" or one of itemStateCodes
+	errReason string // its error_code_reason, if any
+	notReady  int    // data calls still to be answered "not ready"
+	// While historyHeld, only transactions dated recentFrom or later are
+	// visible (Plaid's initial update); initialSyncs more syncs are
+	// answered INITIAL_UPDATE_COMPLETE before the rest arrives.
+	historyHeld  bool
+	recentFrom   day
+	initialSyncs int
+	// txInit says whether the Transactions product was initialised: at
+	// Link (transactions among the products) or by the first
+	// /transactions/sync or /transactions/get. Its days_requested fixed
+	// the history for good.
+	txInit      bool
 	created     time.Time
 	lastSuccess time.Time
 	lastFailed  time.Time
@@ -237,6 +287,25 @@ func (it *item) cutHistory(first day) {
 	}
 	it.epoch++
 	it.diff = diffCache{}
+}
+
+// DefaultDaysRequested is Plaid's transactions.days_requested when a
+// request does not say.
+const DefaultDaysRequested = 90
+
+// initTransactions initialises the Transactions product on an item that
+// was linked without it, keeping days of history (0 = Plaid's default).
+// On an item already initialised it does nothing, as Plaid ignores
+// days_requested there.
+func (it *item) initTransactions(today day, days int) {
+	if it.txInit {
+		return
+	}
+	it.txInit = true
+	if days == 0 {
+		days = DefaultDaysRequested
+	}
+	it.cutHistory(today - day(days) + 1)
 }
 
 // idStream hands out an item's transaction ids in a fixed order.

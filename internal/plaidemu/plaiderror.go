@@ -13,6 +13,7 @@ type apiError struct {
 	Code    string
 	Message string
 	Display string // display_message; "" is sent as null
+	Reason  string // error_code_reason; "" is sent as null
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -41,6 +42,8 @@ var errorCatalog = map[string]errorSpec{
 	"INVALID_PUBLIC_TOKEN":   {"INVALID_INPUT", 400, "provided public token is expired or has already been exchanged", ""},
 	"INVALID_LINK_TOKEN":     {"INVALID_INPUT", 400, "provided link token is in an invalid format or has expired", ""},
 	"INVALID_INSTITUTION":    {"INVALID_INPUT", 400, "invalid institution_id provided", ""},
+	"LAST_UPDATED_DATETIME_OUT_OF_RANGE": {"INVALID_RESULT", 400,
+		"requested datetime is out of range, most recent update time is earlier than requested datetime", ""},
 	"INSTITUTION_DOWN": {"INSTITUTION_ERROR", 400, "this institution is not currently responding to this request. please try again soon",
 		"This financial institution is not currently responding to requests. We apologize for the inconvenience."},
 	"INSTITUTION_NOT_RESPONDING": {"INSTITUTION_ERROR", 400, "this institution is not currently responding to this request. please try again soon",
@@ -51,16 +54,44 @@ var errorCatalog = map[string]errorSpec{
 		"The Plaid API is temporarily unavailable due to planned maintenance. Please try again later."},
 	"TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION": {"TRANSACTIONS_ERROR", 400,
 		"underlying transaction data changed since last page was fetched. please restart pagination from last update", ""},
-	"INVALID_BODY":            {"INVALID_REQUEST", 400, "body could not be parsed as JSON", ""},
-	"INVALID_FIELD":           {"INVALID_REQUEST", 400, "one or more of the request fields are invalid", ""},
-	"MISSING_FIELDS":          {"INVALID_REQUEST", 400, "the following required fields are missing", ""},
-	"NOT_FOUND":               {"INVALID_REQUEST", 404, "the requested endpoint does not exist", ""},
-	"METHOD_NOT_ALLOWED":      {"INVALID_REQUEST", 405, "only POST is allowed on Plaid API endpoints", ""},
-	"SANDBOX_ONLY":            {"INVALID_REQUEST", 400, "this endpoint is only available in the sandbox", ""},
-	"INVALID_CREDENTIALS":     {"ITEM_ERROR", 400, "the provided credentials were not correct", "The provided credentials were not correct. Please try again."},
-	"TRANSACTIONS_SYNC_LIMIT": {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
-	"TRANSACTIONS_LIMIT":      {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
-	"ACCOUNTS_LIMIT":          {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
+	"INVALID_BODY":        {"INVALID_REQUEST", 400, "body could not be parsed as JSON", ""},
+	"INVALID_FIELD":       {"INVALID_REQUEST", 400, "one or more of the request fields are invalid", ""},
+	"MISSING_FIELDS":      {"INVALID_REQUEST", 400, "the following required fields are missing", ""},
+	"UNKNOWN_FIELDS":      {"INVALID_REQUEST", 400, "the following fields are not recognized by this endpoint", ""},
+	"NOT_FOUND":           {"INVALID_REQUEST", 404, "the requested endpoint does not exist", ""},
+	"METHOD_NOT_ALLOWED":  {"INVALID_REQUEST", 405, "only POST is allowed on Plaid API endpoints", ""},
+	"SANDBOX_ONLY":        {"INVALID_REQUEST", 400, "this endpoint is only available in the sandbox", ""},
+	"INVALID_CREDENTIALS": {"ITEM_ERROR", 400, "the provided credentials were not correct", "The provided credentials were not correct. Please try again."},
+	// Item errors Plaid documents; the state ones (itemStateCodes) stay on
+	// the item until Link's update mode repairs it.
+	"ACCESS_NOT_GRANTED": {"ITEM_ERROR", 400, "access to this product was not granted for the account",
+		"The user did not grant the necessary permissions for this product on their account."},
+	"INSUFFICIENT_CREDENTIALS": {"ITEM_ERROR", 400, "insufficient authorization was provided to complete the request",
+		"The user did not provide sufficient authorization to connect their account."},
+	"INVALID_MFA": {"ITEM_ERROR", 400, "the provided MFA responses were not correct",
+		"The provided MFA responses were not correct. Please try again."},
+	"INVALID_SEND_METHOD": {"ITEM_ERROR", 400, "the provided MFA send_method was invalid", ""},
+	"INVALID_UPDATED_USERNAME": {"ITEM_ERROR", 400, "the username provided in update mode does not match the original username",
+		"The username you entered does not match the one originally linked. Please try again."},
+	"ITEM_LOCKED": {"ITEM_ERROR", 400, "the account has been locked at the financial institution after too many attempts",
+		"The financial institution indicated that your account is locked. Please resolve this with the institution."},
+	"ITEM_NOT_SUPPORTED": {"ITEM_ERROR", 400, "this item cannot be connected by Plaid at this time",
+		"Account not currently supported."},
+	"MFA_NOT_SUPPORTED": {"ITEM_ERROR", 400, "this item requires a multi-factor authentication method Plaid does not support",
+		"This account requires a form of multi-factor authentication that is not currently supported."},
+	"NO_ACCOUNTS": {"ITEM_ERROR", 400, "no valid accounts were found for this item",
+		"No valid accounts were found at the financial institution. Please visit your financial institution's website to confirm accounts are available."},
+	"PASSWORD_RESET_REQUIRED": {"ITEM_ERROR", 400, "the user must reset their password at the financial institution",
+		"The financial institution requires a password reset. Please reset your password with the institution and try again."},
+	"USER_INPUT_TIMEOUT": {"ITEM_ERROR", 400, "the user did not complete a step in the Link flow in time", "Your session has expired. Please try again."},
+	"USER_SETUP_REQUIRED": {"ITEM_ERROR", 400, "the account requires additional setup at the financial institution",
+		"Your account is not yet set up at the financial institution. Please log in to its website to complete the setup."},
+	"ITEM_CONCURRENTLY_DELETED": {"ITEM_ERROR", 400, "this item was deleted while the operation was in progress", ""},
+	"PRODUCTS_NOT_SUPPORTED":    {"ITEM_ERROR", 400, "the requested product is not supported for this item", ""},
+	"PRODUCT_NOT_ENABLED":       {"ITEM_ERROR", 400, "the requested product is not enabled for this item", ""},
+	"TRANSACTIONS_SYNC_LIMIT":   {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
+	"TRANSACTIONS_LIMIT":        {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
+	"ACCOUNTS_LIMIT":            {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
 	"ACCOUNTS_BALANCE_GET_LIMIT": {"RATE_LIMIT_EXCEEDED", 429,
 		"rate limit exceeded for attempts to access this item. please try again later", ""},
 	"ITEM_GET_LIMIT":                {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
@@ -76,7 +107,27 @@ var faultCodes = []string{
 	"TRANSACTIONS_SYNC_LIMIT", "TRANSACTIONS_LIMIT", "ACCOUNTS_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT", "ITEM_GET_LIMIT",
 	"INVESTMENT_HOLDINGS_GET_LIMIT", "INSTITUTIONS_GET_BY_ID_LIMIT", "RATE_LIMIT",
 	"TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", "PRODUCT_NOT_READY",
+	"ACCESS_NOT_GRANTED", "INSUFFICIENT_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_MFA", "INVALID_SEND_METHOD",
+	"INVALID_UPDATED_USERNAME", "ITEM_LOCKED", "ITEM_NOT_SUPPORTED", "MFA_NOT_SUPPORTED", "NO_ACCOUNTS",
+	"PASSWORD_RESET_REQUIRED", "USER_INPUT_TIMEOUT", "USER_SETUP_REQUIRED", "ITEM_CONCURRENTLY_DELETED",
+	"PRODUCTS_NOT_SUPPORTED", "PRODUCT_NOT_ENABLED", "NO_INVESTMENT_ACCOUNTS", "NO_LIABILITY_ACCOUNTS",
 }
+
+// itemStateCodes are the item errors that put the item in an error state:
+// /item/get shows them in item.error, every data call answers them, and
+// Link's update mode repairs the item.
+var itemStateCodes = []string{
+	"ITEM_LOGIN_REQUIRED", "ACCESS_NOT_GRANTED", "INSUFFICIENT_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_MFA",
+	"INVALID_SEND_METHOD", "INVALID_UPDATED_USERNAME", "ITEM_LOCKED", "ITEM_NOT_SUPPORTED", "MFA_NOT_SUPPORTED",
+	"NO_ACCOUNTS", "PASSWORD_RESET_REQUIRED", "USER_INPUT_TIMEOUT", "USER_SETUP_REQUIRED",
+}
+
+// oauthReasons are Plaid's error_code_reason values, set on OAuth items'
+// ITEM_LOGIN_REQUIRED and ACCESS_NOT_GRANTED errors.
+var oauthReasons = []string{"OAUTH_INVALID_TOKEN", "OAUTH_CONSENT_EXPIRED", "OAUTH_USER_REVOKED"}
+
+// reasonCodes are the error codes that may carry an error_code_reason.
+var reasonCodes = []string{"ITEM_LOGIN_REQUIRED", "ACCESS_NOT_GRANTED"}
 
 // plaidErr builds the error for code with Plaid's message.
 func plaidErr(code string) *apiError {
@@ -123,6 +174,10 @@ func (e *apiError) body(requestID string) errorBody {
 		d := e.Display
 		b.DisplayMessage = &d
 	}
+	if e.Reason != "" {
+		r := e.Reason
+		b.ErrorCodeReason = &r
+	}
 	return b
 }
 
@@ -131,7 +186,7 @@ func docURL(errType, code string) string {
 	page := map[string]string{
 		"ITEM_ERROR": "item", "INVALID_INPUT": "invalid-input", "INVALID_REQUEST": "invalid-request",
 		"INSTITUTION_ERROR": "institution", "API_ERROR": "api", "RATE_LIMIT_EXCEEDED": "rate-limit-exceeded",
-		"TRANSACTIONS_ERROR": "transactions",
+		"TRANSACTIONS_ERROR": "transactions", "INVALID_RESULT": "invalid-result",
 	}[errType]
 	if page == "" {
 		return "https://plaid.com/docs/errors/"

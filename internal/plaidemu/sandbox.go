@@ -62,12 +62,7 @@ func (e *Emulator) sandboxPublicTokenCreate(c *call) (any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	history := e.cfg.HistoryDays
-	if days > 0 {
-		history = min(history, days)
-	}
-	it := e.newItem(inst, e.uniqueItemName(inst), false, history, webhook)
-	it.daysFixed = days > 0
+	it := e.linkItem(inst, webhook, req.InitialProducts, days)
 	return publicTokenResponse{PublicToken: e.newPublicToken(it), RequestID: c.requestID}, nil
 }
 
@@ -80,7 +75,7 @@ type resetLoginResponse struct {
 // Link update mode repairs it.
 func (e *Emulator) sandboxItemResetLogin(c *call) (any, *apiError) {
 	return e.withItem(c, e.lookupItem, func(it *item) (any, *apiError) {
-		it.errCode = "ITEM_LOGIN_REQUIRED"
+		e.breakItem(it, "ITEM_LOGIN_REQUIRED", "")
 		it.lastFailed = e.now()
 		return resetLoginResponse{ResetLogin: true, RequestID: c.requestID}, nil
 	})
@@ -138,7 +133,7 @@ func (e *Emulator) sandboxTransactionsCreate(c *call) (any, *apiError) {
 		case math.IsNaN(*st.Amount) || math.Abs(*st.Amount) >= 1e9:
 			return nil, invalidField("transactions[%d]: amount must be below 1,000,000,000 in size", i)
 		}
-		currency := "USD"
+		currency := it.Inst.currency()
 		if st.IsoCurrencyCode != nil && *st.IsoCurrencyCode != "" {
 			currency = strings.ToUpper(*st.IsoCurrencyCode)
 		}

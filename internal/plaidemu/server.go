@@ -254,6 +254,10 @@ func (e *Emulator) servePlaid(w *loggingWriter, r *http.Request, path string) {
 		status, out = e.errorJSON(plaidErr(limitCode(path)), reqID)
 	default:
 		status, out = e.runEndpoint(plaidEndpoints[path], c)
+		if eff.malform != "" && status == http.StatusOK {
+			w.note += " fault:malformed"
+			out = leaveOutField(out, eff.malform)
+		}
 	}
 	if eff.truncate {
 		w.note += " fault:truncate"
@@ -271,6 +275,9 @@ func (e *Emulator) servePlaid(w *loggingWriter, r *http.Request, path string) {
 
 // runEndpoint calls an endpoint and encodes its answer.
 func (e *Emulator) runEndpoint(fn endpointFunc, c *call) (int, []byte) {
+	if apiErr := validateRequest(c.path, c.body); apiErr != nil {
+		return e.errorJSON(apiErr, c.requestID)
+	}
 	res, apiErr := fn(e, c)
 	if apiErr != nil {
 		return e.errorJSON(apiErr, c.requestID)
@@ -280,6 +287,30 @@ func (e *Emulator) runEndpoint(fn endpointFunc, c *call) (int, []byte) {
 		return e.errorJSON(plaidErrf("INTERNAL_SERVER_ERROR", "encoding the response: %v", err), c.requestID)
 	}
 	return http.StatusOK, out
+}
+
+// leaveOutField removes field from the first transaction of a
+// /transactions/sync page (added, else modified) or /transactions/get
+// answer; a page without transactions stays as it is.
+func leaveOutField(body []byte, field string) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var page map[string]any
+	if dec.Decode(&page) != nil {
+		return body
+	}
+	for _, list := range []string{"added", "modified", "transactions"} {
+		if txns, _ := page[list].([]any); len(txns) > 0 {
+			if first, ok := txns[0].(map[string]any); ok {
+				delete(first, field)
+				if out, err := marshalJSON(page); err == nil {
+					return out
+				}
+			}
+			return body
+		}
+	}
+	return body
 }
 
 // marshalJSON encodes like Plaid: '<', '>' and '&' stay as they are.

@@ -39,7 +39,7 @@ func (it *item) diffSince(base uint32, acct int) []diffEntry {
 	var out []diffEntry
 	for i := range it.txns {
 		t := &it.txns[i]
-		if acct >= 0 && int(t.Acct) != acct {
+		if acct >= 0 && int(t.Acct) != acct || it.hidden(t) {
 			continue
 		}
 		existedAtBase := t.Created <= base && (t.Removed == 0 || t.Removed > base)
@@ -59,6 +59,20 @@ func (it *item) diffSince(base uint32, acct int) []diffEntry {
 	return out
 }
 
+// pfcVersion is the taxonomy a request gets: a client that may only
+// receive v2 (Config.PFCVersion "v2") always gets v2; others get what they
+// ask for, v1 by default.
+func (e *Emulator) pfcVersion(asked *string) string {
+	if e.cfg.PFCVersion == PFCv2 || asked != nil && *asked == PFCv2 {
+		return PFCv2
+	}
+	return PFCv1
+}
+
+// nowCursor is Plaid's documented special cursor value: start from the
+// present, without any history.
+const nowCursor = "now"
+
 type syncRequest struct {
 	AccessToken string  `json:"access_token"`
 	Cursor      *string `json:"cursor"`
@@ -67,6 +81,7 @@ type syncRequest struct {
 		IncludeOriginalDescription *bool   `json:"include_original_description"`
 		DaysRequested              *int    `json:"days_requested"`
 		AccountID                  *string `json:"account_id"`
+		PFCVersion                 *string `json:"personal_finance_category_version"`
 	} `json:"options"`
 }
 
@@ -96,6 +111,7 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	var days int
 	var acctID string
 	origDesc := false
+	var pfcAsked *string
 	if o := req.Options; o != nil {
 		if o.DaysRequested != nil {
 			days = *o.DaysRequested
@@ -107,7 +123,9 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 			acctID = *o.AccountID
 		}
 		origDesc = o.IncludeOriginalDescription != nil && *o.IncludeOriginalDescription
+		pfcAsked = o.PFCVersion
 	}
+	pfc := e.pfcVersion(pfcAsked)
 
 	e.mu.Lock()
 	it, apiErr := e.dataItem(req.AccessToken)
@@ -128,7 +146,8 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		}
 	}
 	var cur cursor
-	if req.Cursor != nil && *req.Cursor != "" {
+	now := req.Cursor != nil && *req.Cursor == nowCursor
+	if req.Cursor != nil && *req.Cursor != "" && !now {
 		var err error
 		cur, err = decodeCursor(*req.Cursor, e.cursorKey())
 		if err == nil && cur.item == itemKey(it.ID) && cur.epoch < it.resetEpoch {
@@ -145,18 +164,30 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 			return nil, invalidField("cursor was issued for another options.account_id")
 		}
 	}
-	if !it.synced {
-		it.synced = true
-		if days > 0 && !it.daysFixed {
-			it.daysFixed = true
-			it.cutHistory(e.today - day(days) + 1)
-		}
-	}
+	it.initTransactions(e.today, days)
 	if it.notReady > 0 {
 		it.notReady--
 		e.mu.Unlock()
 		return syncResponse{Accounts: []wireAccount{}, Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
 			TransactionsUpdateStatus: "NOT_READY", RequestID: c.requestID}, nil
+	}
+	status := "HISTORICAL_UPDATE_COMPLETE"
+	if it.historyHeld {
+		if it.initialSyncs > 0 {
+			it.initialSyncs--
+			status = "INITIAL_UPDATE_COMPLETE"
+		} else {
+			it.releaseHistory()
+		}
+	}
+	key := e.cursorKey()
+	if now {
+		// "now" skips all history: no transactions, a cursor for the present.
+		resp := syncResponse{Accounts: []wireAccount{}, Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
+			NextCursor:               cursor{item: itemKey(it.ID), epoch: it.epoch, base: it.head, account: uint32(acct + 1)}.encode(key),
+			TransactionsUpdateStatus: status, RequestID: c.requestID}
+		e.mu.Unlock()
+		return resp, nil
 	}
 	if cur.intermediate && cur.head != it.head {
 		e.mu.Unlock()
@@ -181,13 +212,18 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		kinds[i] = en.kind
 	}
 	resp := syncResponse{Added: []wireTxn{}, Modified: []wireTxn{}, Removed: []wireRemoved{},
-		TransactionsUpdateStatus: "HISTORICAL_UPDATE_COMPLETE", RequestID: c.requestID}
-	if acct >= 0 {
-		resp.Accounts = []wireAccount{accountWire(it.Accounts[acct], zeroTime)}
-	} else {
-		resp.Accounts = e.accountsWire(it, nil, zeroTime)
+		TransactionsUpdateStatus: status, RequestID: c.requestID}
+	// Plaid lists the accounts the page's transactions belong to.
+	touched := make([]bool, len(it.Accounts))
+	for i := range views {
+		touched[views[i].t.Acct] = true
 	}
-	key := e.cursorKey()
+	resp.Accounts = []wireAccount{}
+	for i, a := range it.Accounts {
+		if touched[i] {
+			resp.Accounts = append(resp.Accounts, accountWire(a, zeroTime))
+		}
+	}
 	if end < len(entries) {
 		resp.HasMore = true
 		resp.NextCursor = cursor{intermediate: true, item: itemKey(it.ID), epoch: it.epoch, base: base,
@@ -201,9 +237,9 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 		v := &views[i]
 		switch kinds[i] {
 		case diffAdded:
-			resp.Added = append(resp.Added, v.wire(origDesc))
+			resp.Added = append(resp.Added, v.wire(origDesc, pfc))
 		case diffModified:
-			resp.Modified = append(resp.Modified, v.wire(origDesc))
+			resp.Modified = append(resp.Modified, v.wire(origDesc, pfc))
 		case diffRemoved:
 			resp.Removed = append(resp.Removed, wireRemoved{TransactionID: v.t.ID, AccountID: v.acctID})
 		}

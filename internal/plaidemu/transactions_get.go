@@ -14,6 +14,8 @@ type transactionsGetRequest struct {
 		Count                      *int      `json:"count"`
 		Offset                     *int      `json:"offset"`
 		IncludeOriginalDescription *bool     `json:"include_original_description"`
+		DaysRequested              *int      `json:"days_requested"`
+		PFCVersion                 *string   `json:"personal_finance_category_version"`
 	} `json:"options"`
 }
 
@@ -55,7 +57,13 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	count, offset := 100, 0
 	origDesc := false
 	var ids *[]string
+	days := 0
+	var pfcAsked *string
 	if o := req.Options; o != nil {
+		pfcAsked = o.PFCVersion
+		if o.DaysRequested != nil {
+			days = *o.DaysRequested
+		}
 		if o.Count != nil {
 			count = *o.Count
 		}
@@ -83,6 +91,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 		e.mu.Unlock()
 		return nil, apiErr
 	}
+	it.initTransactions(e.today, days)
 	if it.notReady > 0 {
 		it.notReady--
 		e.mu.Unlock()
@@ -91,7 +100,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	var match []int32
 	for i := range it.txns {
 		t := &it.txns[i]
-		if t.live() && t.Date >= start && t.Date <= end && (only == nil || only[it.Accounts[t.Acct].ID]) {
+		if t.live() && !it.hidden(t) && t.Date >= start && t.Date <= end && (only == nil || only[it.Accounts[t.Acct].ID]) {
 			match = append(match, int32(i))
 		}
 	}
@@ -114,7 +123,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 		TotalTransactions: total, Item: e.itemWire(it, false), RequestID: c.requestID}
 	e.mu.Unlock()
 	for i := range views {
-		resp.Transactions = append(resp.Transactions, views[i].wire(origDesc))
+		resp.Transactions = append(resp.Transactions, views[i].wire(origDesc, e.pfcVersion(pfcAsked)))
 	}
 	return resp, nil
 }

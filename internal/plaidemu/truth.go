@@ -34,7 +34,12 @@ type AccountTruth struct {
 	Count        int                      `json:"count"` // live transactions (pending included)
 	PendingCount int                      `json:"pending_count"`
 	SumCents     int64                    `json:"sum_cents"`
-	Categories   map[string]CategoryTruth `json:"categories"` // by personal_finance_category.primary
+	Categories   map[string]CategoryTruth `json:"categories"` // by personal_finance_category.primary (v1)
+	// DetailedCategories totals personal_finance_category.detailed per
+	// taxonomy: "v1" and "v2" (UncategorizedKey for none).
+	DetailedCategories map[string]map[string]CategoryTruth `json:"detailed_categories"`
+	// CategoriesV2 is Categories in the v2 taxonomy.
+	CategoriesV2 map[string]CategoryTruth `json:"categories_v2"`
 	Balances     Balances                 `json:"balances"`
 }
 
@@ -65,11 +70,13 @@ func (e *Emulator) GroundTruth() GroundTruth {
 		for i, a := range it.Accounts {
 			itr.Accounts[i] = AccountTruth{AccountID: a.ID, Name: a.Name, Mask: a.Mask, Type: a.Type,
 				Subtype: a.Subtype, Currency: a.Currency, Categories: map[string]CategoryTruth{},
-				Balances: a.balance().toBalances()}
+				CategoriesV2:       map[string]CategoryTruth{},
+				DetailedCategories: map[string]map[string]CategoryTruth{PFCv1: {}, PFCv2: {}},
+				Balances:           a.balance().toBalances()}
 		}
 		for i := range it.txns {
 			t := &it.txns[i]
-			if !t.live() {
+			if !t.live() || it.hidden(t) {
 				continue
 			}
 			at := &itr.Accounts[t.Acct]
@@ -78,14 +85,23 @@ func (e *Emulator) GroundTruth() GroundTruth {
 			if t.Pending {
 				at.PendingCount++
 			}
-			key := UncategorizedKey
-			if t.Category != noCategory {
-				key = categories[t.Category].Primary
+			add := func(m map[string]CategoryTruth, key string) {
+				c := m[key]
+				c.Count++
+				c.SumCents += t.Amount
+				m[key] = c
 			}
-			c := at.Categories[key]
-			c.Count++
-			c.SumCents += t.Amount
-			at.Categories[key] = c
+			if t.Category == noCategory {
+				add(at.Categories, UncategorizedKey)
+				add(at.CategoriesV2, UncategorizedKey)
+				add(at.DetailedCategories[PFCv1], UncategorizedKey)
+				add(at.DetailedCategories[PFCv2], UncategorizedKey)
+			} else {
+				add(at.Categories, categories[t.Category].Primary)
+				add(at.CategoriesV2, categoriesV2[t.Category].Primary)
+				add(at.DetailedCategories[PFCv1], categories[t.Category].Detailed)
+				add(at.DetailedCategories[PFCv2], categoriesV2[t.Category].Detailed)
+			}
 			gt.Count++
 			gt.SumCents += t.Amount
 		}

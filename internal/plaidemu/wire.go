@@ -76,6 +76,7 @@ type wirePFC struct {
 	Primary         string `json:"primary"`
 	Detailed        string `json:"detailed"`
 	ConfidenceLevel string `json:"confidence_level"`
+	Version         string `json:"version"`
 }
 
 type wireRemoved struct {
@@ -147,7 +148,8 @@ type txnView struct {
 	currency string
 }
 
-func (v *txnView) wire(originalDescription bool) wireTxn {
+// wire renders the transaction with categories of PFC version pfc.
+func (v *txnView) wire(originalDescription bool, pfc string) wireTxn {
 	t := &v.t
 	m := &merchants[t.Merchant]
 	w := wireTxn{
@@ -172,8 +174,8 @@ func (v *txnView) wire(originalDescription bool) wireTxn {
 		w.PendingTransactionID = strPtr(t.PendingID)
 	}
 	if t.Category != noCategory {
-		c := categories[t.Category]
-		w.PersonalFinanceCategory = &wirePFC{Primary: c.Primary, Detailed: c.Detailed, ConfidenceLevel: confidence(t)}
+		c := taxonomy(pfc)[t.Category]
+		w.PersonalFinanceCategory = &wirePFC{Primary: c.Primary, Detailed: c.Detailed, ConfidenceLevel: confidence(t), Version: pfc}
 		w.PFCIconURL = strPtr("https://plaid-category-icons.plaid.com/PFC_" + c.Primary + ".png")
 	}
 	if m.Website != "" {
@@ -281,7 +283,7 @@ func (e *Emulator) itemWire(it *item, withCreated bool) wireItem {
 		w.ConsentExpirationTime = timePtr(it.consent)
 	}
 	if it.errCode != "" {
-		b := plaidErr(it.errCode).body("")
+		b := it.itemError().body("")
 		w.Error = &b
 	}
 	if withCreated {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidini"
 )
 
@@ -45,7 +46,7 @@ func openAccountsFile(path string) (*accountsFile, error) {
 	a := &accountsFile{path: path}
 	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("accounts_file %q does not exist: create it with a [PLAID] section and link a bank with: linktool -c %s --link 'My Bank'", path, shellQuote(path))
+		return nil, fmt.Errorf("accounts_file %q does not exist: create it with a [PLAID] section and link a bank with: linktool -c %s --link 'My Bank'", path, itemhealth.ShellQuote(path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("accounts_file: %w", err)
@@ -60,7 +61,7 @@ func openAccountsFile(path string) (*accountsFile, error) {
 // not synced and what makes it sync again.
 func (a *accountsFile) warnSkipped(log telegraf.Logger, linktool string) {
 	for _, s := range a.settings.Skipped {
-		log.Warnf("%s; to link it again: %s", s, linkCommand(linktool, a.path, s.Section))
+		log.Warnf("%s; to link it again: %s", s, itemhealth.Commands{Linktool: linktool, File: a.path}.Link(s.Section))
 	}
 }
 

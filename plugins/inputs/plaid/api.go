@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,9 @@ type api struct {
 	secret   string
 	http     *http.Client
 	client   *plaid.APIClient
+	// pfcVersion is personal_finance_category_version for /transactions/sync,
+	// "" for Plaid's default.
+	pfcVersion string
 }
 
 func newAPI(o plaidapi.Options) *api {
@@ -86,8 +90,8 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 
 // syncPage is one /transactions/sync response.
 type syncPage struct {
-	Added    []ledger.Txn `json:"added"`
-	Modified []ledger.Txn `json:"modified"`
+	Added    []syncTxn `json:"added"`
+	Modified []syncTxn `json:"modified"`
 	Removed  []struct {
 		TransactionID string `json:"transaction_id"`
 		AccountID     string `json:"account_id"`
@@ -96,6 +100,25 @@ type syncPage struct {
 	HasMore      bool          `json:"has_more"`
 	Accounts     []syncAccount `json:"accounts"`
 	UpdateStatus string        `json:"transactions_update_status"`
+}
+
+// syncTxn is a transaction as Plaid sends it. Amount shadows the ledger's
+// own field so that an amount Plaid left out can be told from a zero one.
+type syncTxn struct {
+	ledger.Txn
+	Amount *float64 `json:"amount"`
+}
+
+// ledgerTxn is the transaction for the ledger. A missing amount becomes
+// NaN, which no Plaid amount is, so that shaping the transaction skips it
+// instead of writing it as 0.
+func (t *syncTxn) ledgerTxn() ledger.Txn {
+	txn := t.Txn
+	txn.Amount = math.NaN()
+	if t.Amount != nil {
+		txn.Amount = *t.Amount
+	}
+	return txn
 }
 
 type syncAccount struct {
@@ -115,10 +138,10 @@ type syncAccount struct {
 func (p *syncPage) ledgerPage() *ledger.Page {
 	changes := make([]ledger.Change, 0, len(p.Added)+len(p.Modified)+len(p.Removed))
 	for i := range p.Added {
-		changes = append(changes, ledger.Change{Kind: ledger.Added, Txn: p.Added[i]})
+		changes = append(changes, ledger.Change{Kind: ledger.Added, Txn: p.Added[i].ledgerTxn()})
 	}
 	for i := range p.Modified {
-		changes = append(changes, ledger.Change{Kind: ledger.Modified, Txn: p.Modified[i]})
+		changes = append(changes, ledger.Change{Kind: ledger.Modified, Txn: p.Modified[i].ledgerTxn()})
 	}
 	for _, r := range p.Removed {
 		changes = append(changes, ledger.Change{Kind: ledger.Removed, Txn: ledger.Txn{TransactionID: r.TransactionID, AccountID: r.AccountID}})
@@ -149,13 +172,23 @@ type syncRequest struct {
 }
 
 type syncOptions struct {
-	DaysRequested int `json:"days_requested,omitempty"`
+	DaysRequested int    `json:"days_requested,omitempty"`
+	PFCVersion    string `json:"personal_finance_category_version,omitempty"`
 }
 
+// transactionsSync reads one page. days_requested goes with the first
+// request of an item (empty cursor); Plaid heeds it only on an item's very
+// first sync ever. The category version goes with every request, as Plaid
+// shapes every page by it.
 func (a *api) transactionsSync(ctx context.Context, accessToken, cursor string, count, daysRequested int) (*syncPage, error) {
 	req := syncRequest{AccessToken: accessToken, Cursor: cursor, Count: count}
+	var opts syncOptions
 	if cursor == "" && daysRequested > 0 {
-		req.Options = &syncOptions{DaysRequested: daysRequested}
+		opts.DaysRequested = daysRequested
+	}
+	opts.PFCVersion = a.pfcVersion
+	if opts != (syncOptions{}) {
+		req.Options = &opts
 	}
 	var page syncPage
 	if err := a.post(ctx, "/transactions/sync", &req, &page); err != nil {
@@ -259,8 +292,19 @@ func (a *api) itemGet(ctx context.Context, accessToken string) (itemGetResult, e
 	return h, nil
 }
 
+// institutionCountries are the country codes plaid-go v42 knows. The
+// plugin does not know an institution's country before it asks, so it asks
+// with all of them: Plaid finds the institution by any country it serves.
+var institutionCountries = []plaid.CountryCode{
+	plaid.COUNTRYCODE_US, plaid.COUNTRYCODE_GB, plaid.COUNTRYCODE_ES, plaid.COUNTRYCODE_NL,
+	plaid.COUNTRYCODE_FR, plaid.COUNTRYCODE_IE, plaid.COUNTRYCODE_CA, plaid.COUNTRYCODE_DE,
+	plaid.COUNTRYCODE_IT, plaid.COUNTRYCODE_PL, plaid.COUNTRYCODE_DK, plaid.COUNTRYCODE_NO,
+	plaid.COUNTRYCODE_SE, plaid.COUNTRYCODE_EE, plaid.COUNTRYCODE_LT, plaid.COUNTRYCODE_LV,
+	plaid.COUNTRYCODE_PT, plaid.COUNTRYCODE_BE, plaid.COUNTRYCODE_AT, plaid.COUNTRYCODE_FI,
+}
+
 func (a *api) institutionName(ctx context.Context, institutionID string) (string, error) {
-	req := plaid.NewInstitutionsGetByIdRequest(institutionID, []plaid.CountryCode{plaid.COUNTRYCODE_US})
+	req := plaid.NewInstitutionsGetByIdRequest(institutionID, institutionCountries)
 	resp, httpResp, err := a.client.PlaidApi.InstitutionsGetById(ctx).InstitutionsGetByIdRequest(*req).Execute()
 	if err != nil {
 		return "", plaidapi.FromPlaidGo(err, httpResp)
@@ -278,17 +322,59 @@ type accountBalance struct {
 	UpdatedAt time.Time
 }
 
+// capitalOne is the institution whose non-depository accounts need
+// options.min_last_updated_datetime on /accounts/balance/get.
+const capitalOne = "ins_128026"
+
+// capitalOneBalanceAge is how old a Capital One balance may be: Capital One
+// refreshes non-depository balances about once a day, so a day accepts the
+// balance it has, and a balance older than that fails the call visibly.
+const capitalOneBalanceAge = 24 * time.Hour
+
+// balanceRequest is what a balance poll needs to know about the item.
+type balanceRequest struct {
+	realtime      bool
+	institutionID string
+	accounts      map[string]ledger.Account // known so far; may be empty
+	now           time.Time
+}
+
+// needsMinLastUpdated is Plaid's rule for Capital One: a realtime balance
+// request for an item with a non-depository account must say how old a
+// balance may be. Before the accounts are known the option is sent, since
+// it is harmless for depository accounts.
+func (r balanceRequest) needsMinLastUpdated() bool {
+	if !r.realtime || r.institutionID != capitalOne {
+		return false
+	}
+	if len(r.accounts) == 0 {
+		return true
+	}
+	for _, acct := range r.accounts {
+		if acct.Type != string(plaid.ACCOUNTTYPE_DEPOSITORY) {
+			return true
+		}
+	}
+	return false
+}
+
 // balances reads balances: cached (/accounts/get, free) or realtime
 // (/accounts/balance/get, billed per call).
-func (a *api) balances(ctx context.Context, accessToken string, realtime bool) ([]accountBalance, error) {
+func (a *api) balances(ctx context.Context, accessToken string, br balanceRequest) ([]accountBalance, error) {
 	var (
 		accounts []plaid.AccountBase
 		httpResp *http.Response
 		err      error
 	)
-	if realtime {
+	if br.realtime {
 		var resp plaid.AccountsGetResponse
-		resp, httpResp, err = a.client.PlaidApi.AccountsBalanceGet(ctx).AccountsBalanceGetRequest(*plaid.NewAccountsBalanceGetRequest(accessToken)).Execute()
+		req := plaid.NewAccountsBalanceGetRequest(accessToken)
+		if br.needsMinLastUpdated() {
+			opts := plaid.NewAccountsBalanceGetRequestOptions()
+			opts.SetMinLastUpdatedDatetime(br.now.Add(-capitalOneBalanceAge).UTC())
+			req.SetOptions(*opts)
+		}
+		resp, httpResp, err = a.client.PlaidApi.AccountsBalanceGet(ctx).AccountsBalanceGetRequest(*req).Execute()
 		accounts = resp.Accounts
 	} else {
 		var resp plaid.AccountsGetResponse

@@ -85,6 +85,7 @@ func (p *Plaid) currentAPI() (*api, error) {
 	defer p.mu.Unlock()
 	if p.api == nil || opts != p.apiOptionsInUse {
 		p.api = newAPI(opts)
+		p.api.pfcVersion = p.PFCVersion
 		p.apiOptionsInUse = opts
 	}
 	p.redactSecrets(opts)

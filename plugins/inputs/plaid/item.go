@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 	"github.com/plaid-sync/telegraf-plaid/internal/redact"
@@ -45,14 +45,22 @@ type ItemResult struct {
 	Accounts      int
 	// Status is "ok" or the Plaid error code (or one of a few codes of the
 	// plugin's own: SYNC_INCOMPLETE, NETWORK_ERROR, ...).
-	Status        string
-	Err           error
-	LoginRequired bool
+	Status string
+	Err    error
+	// Repair is what the user must do (itemhealth); UpdateCommand is the
+	// linktool command that does it, "" when none helps.
+	Repair        itemhealth.Repair
+	LoginRequired bool // the repair is Link update mode because of an error
 	UpdateCommand string
-	UpdateStatus  string
-	Health        Health
-	APICalls      int64
-	Duration      time.Duration
+	// ConsentDaysLeft is the days until the item's OAuth consent expires,
+	// valid when Health.ConsentExpiration is set.
+	ConsentDaysLeft int
+	ConsentExpiring bool   // within consent_warning_days (or past)
+	BalanceError    string // the last balance poll's failure, "" when it worked
+	UpdateStatus    string
+	Health          Health
+	APICalls        int64
+	Duration        time.Duration
 }
 
 // Failed reports whether the item did not sync completely in this gather.
@@ -86,10 +94,22 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 	res.Accounts = len(meta.Accounts)
 	res.Health = meta.Status
 	res.Status, res.Err = statusOf(syncErr, meta.Status)
-	if res.Status == "ITEM_LOGIN_REQUIRED" || loginRequired(syncErr) {
-		res.LoginRequired = true
-		res.UpdateCommand = p.updateCommand(item.Name)
+	res.Repair = repairOf(syncErr, meta.Status)
+	res.BalanceError = p.balanceError(item.Name)
+	if res.Status == statusOK && res.BalanceError != "" {
+		// Nothing else is wrong: the balance poll's failure is the item's state.
+		res.Status, res.Err = statusOf(p.balanceFailure(item.Name), Health{})
+		res.Repair = repairOf(p.balanceFailure(item.Name), Health{})
 	}
+	res.LoginRequired = res.Repair == itemhealth.Update
+	if exp := meta.Status.ConsentExpiration; exp != 0 {
+		res.ConsentDaysLeft = itemhealth.ConsentDaysLeft(time.Unix(exp, 0), p.now())
+		res.ConsentExpiring = itemhealth.ConsentExpiring(time.Unix(exp, 0), p.now(), p.ConsentWarningDays)
+		if res.ConsentExpiring && res.Repair == itemhealth.None {
+			res.Repair = itemhealth.Update
+		}
+	}
+	res.UpdateCommand = p.commands().For(res.Repair, item.Name)
 	res.APICalls = calls.calls.Load()
 	res.Duration = time.Since(start)
 
@@ -106,9 +126,28 @@ func isTransient(err error) bool {
 	return ok && pe.Retryable()
 }
 
-func loginRequired(err error) bool {
-	pe, ok := plaidapi.AsError(err)
-	return ok && pe.LoginRequired()
+// repairOf is what the user must do about this gather's sync error, or
+// else about what /item/get last said. An error without a code Plaid
+// classifies (a dropped connection, a 5xx) is waited out when it is
+// transient.
+func repairOf(syncErr error, st Health) itemhealth.Repair {
+	if syncErr == nil {
+		return itemhealth.Classify(st.ErrorCode)
+	}
+	if isIncomplete(syncErr) {
+		return itemhealth.Wait
+	}
+	pe, ok := plaidapi.AsError(syncErr)
+	if !ok {
+		return itemhealth.None // the plugin's own state: the message says what failed
+	}
+	if r := itemhealth.Classify(pe.Code); r != itemhealth.None {
+		return r
+	}
+	if pe.Retryable() {
+		return itemhealth.Wait
+	}
+	return itemhealth.None
 }
 
 // statusOf names the item's state for plaid_item: this gather's sync error
@@ -203,9 +242,15 @@ func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumul
 	var balances []accountBalance
 	err := p.retry.do(ctx, func(ctx context.Context) error {
 		var err error
-		balances, err = api.balances(ctx, item.AccessToken, realtime)
+		balances, err = api.balances(ctx, item.AccessToken, balanceRequest{
+			realtime:      realtime,
+			institutionID: meta.InstitutionID,
+			accounts:      meta.Accounts,
+			now:           now,
+		})
 		return err
 	}, nil)
+	p.setBalanceFailure(item.Name, err)
 	if err != nil {
 		p.Log.Warnf("[%s] reading balances: %v", item.Name, err)
 		return
@@ -273,6 +318,12 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	m.AddField("login_required", r.LoginRequired)
 	m.AddField("error_message", errMsg)
 	m.AddField("update_command", r.UpdateCommand)
+	repair := r.Repair
+	if repair == "" {
+		repair = itemhealth.None
+	}
+	m.AddField("repair", string(repair))
+	m.AddField("balance_error", cleanText(redact.Text(r.BalanceError)))
 	if r.Health.LastSuccessfulUpdate != 0 {
 		m.AddField("last_successful_update", r.Health.LastSuccessfulUpdate)
 	}
@@ -281,6 +332,7 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 	}
 	if r.Health.ConsentExpiration != 0 {
 		m.AddField("consent_expiration", r.Health.ConsentExpiration)
+		m.AddField("consent_days_left", int64(r.ConsentDaysLeft))
 	}
 	m.AddField("update_status", r.UpdateStatus)
 	m.AddField("added", int64(r.Added))
@@ -296,8 +348,15 @@ func itemMetric(r *ItemResult, now time.Time) telegraf.Metric {
 // report tells Telegraf once per gather about an item that failed, as a
 // gather error (Telegraf counts those); a sync cut short by the deadline is
 // a warning and one cut short by a stop is news, since both resume.
+//
+// Each message names the repair (plaid_item's repair field) and, when one
+// helps, the command.
 func (p *Plaid) report(acc telegraf.Accumulator, r *ItemResult) {
 	if !r.Failed() {
+		if r.ConsentExpiring {
+			p.Log.Warnf("[%s] the bank's consent for Plaid expires %s (consent_days_left %d); repair: %s; run: %s",
+				r.Name, consentWhen(r.Health.ConsentExpiration), r.ConsentDaysLeft, r.Repair, r.UpdateCommand)
+		}
 		return
 	}
 	msg := r.Status
@@ -309,23 +368,53 @@ func (p *Plaid) report(acc telegraf.Accumulator, r *ItemResult) {
 		p.Log.Infof("[%s] %s", r.Name, msg)
 	case r.Status == statusIncomplete:
 		p.Log.Warnf("[%s] %s", r.Name, msg)
-	case r.LoginRequired:
-		acc.AddError(fmt.Errorf("[%s] %s; run: %s", r.Name, msg, r.UpdateCommand))
-	case isTransient(r.Err):
-		acc.AddError(fmt.Errorf("[%s] %s; the next gather tries again", r.Name, msg))
+	case r.UpdateCommand != "":
+		acc.AddError(fmt.Errorf("[%s] %s; repair: %s (%s); run: %s", r.Name, msg, r.Repair, r.Repair.Describe(), r.UpdateCommand))
+	case r.Repair == itemhealth.Wait:
+		acc.AddError(fmt.Errorf("[%s] %s; repair: wait (the next gather tries again)", r.Name, msg))
+	case r.Repair == itemhealth.Config:
+		acc.AddError(fmt.Errorf("[%s] %s; repair: config (%s)", r.Name, msg, r.Repair.Describe()))
 	default:
 		acc.AddError(fmt.Errorf("[%s] %s", r.Name, msg))
 	}
 }
 
-// updateCommand is the linktool command that repairs the item's login.
-func (p *Plaid) updateCommand(item string) string {
-	return fmt.Sprintf("%s -c %s --update %s", p.Linktool, shellQuote(p.AccountsFile), shellQuote(item))
+func consentWhen(unix int64) string {
+	return "on " + time.Unix(unix, 0).UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// linkCommand is the linktool command that links a bank under a name.
-func linkCommand(linktool, accountsFile, item string) string {
-	return fmt.Sprintf("%s -c %s --link %s", linktool, shellQuote(accountsFile), shellQuote(item))
+// commands renders the linktool commands the plugin prints.
+func (p *Plaid) commands() itemhealth.Commands {
+	return itemhealth.Commands{Linktool: p.Linktool, File: p.AccountsFile}
+}
+
+// balanceError is the message of the item's last failed balance poll, ""
+// when the last poll worked. It is kept until the next poll, which
+// balance_interval may put several gathers away.
+func (p *Plaid) balanceError(item string) string {
+	if err := p.balanceFailure(item); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func (p *Plaid) balanceFailure(item string) error {
+	p.balanceMu.Lock()
+	defer p.balanceMu.Unlock()
+	return p.balanceErrs[item]
+}
+
+func (p *Plaid) setBalanceFailure(item string, err error) {
+	p.balanceMu.Lock()
+	defer p.balanceMu.Unlock()
+	if err == nil {
+		delete(p.balanceErrs, item)
+		return
+	}
+	if p.balanceErrs == nil {
+		p.balanceErrs = map[string]error{}
+	}
+	p.balanceErrs[item] = err
 }
 
 // reportSkipped writes a plaid_item point for each section of accounts_file
@@ -335,17 +424,9 @@ func (p *Plaid) reportSkipped(acc telegraf.Accumulator) []ItemResult {
 	var results []ItemResult
 	for _, s := range p.accounts.settings.Skipped {
 		r := ItemResult{Name: s.Section, Status: statusConfigError, Err: errors.New(s.String()),
-			UpdateCommand: linkCommand(p.Linktool, p.AccountsFile, s.Section)}
+			Repair: itemhealth.Link, UpdateCommand: p.commands().Link(s.Section)}
 		acc.AddMetric(itemMetric(&r, p.now()))
 		results = append(results, r)
 	}
 	return results
-}
-
-// shellQuote quotes s for a POSIX shell when it needs quoting.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
 	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidapi"
 )
@@ -29,6 +30,9 @@ const (
 	balancesCached   = "cached"
 	balancesRealtime = "realtime"
 	balancesOff      = "off"
+
+	pfcV1 = "v1"
+	pfcV2 = "v2"
 
 	// syncPageSize is the largest page /transactions/sync serves.
 	syncPageSize = 500
@@ -70,6 +74,11 @@ type Plaid struct {
 	ReplayInterval     config.Duration `toml:"replay_interval"`
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
+	ConsentWarningDays int             `toml:"consent_warning_days"`
+	// PFCVersion asks /transactions/sync for personal finance categories of
+	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
+	PFCVersion string `toml:"personal_finance_category_version"`
+	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -102,6 +111,9 @@ type Plaid struct {
 
 	notReadyStep int           // steps of notReadyBackoff taken in a row
 	retryAfter   time.Duration // see RetryAfter
+
+	balanceMu   sync.Mutex
+	balanceErrs map[string]error // item -> its last balance poll's failure
 }
 
 func (*Plaid) SampleConfig() string {
@@ -126,6 +138,9 @@ func (p *Plaid) Init() error {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if err := p.initSelfCheck(); err != nil {
+		return err
 	}
 	l, recovery, err := ledger.Open(p.StateDir, ledger.Options{LockTimeout: storeLockTimeout, Now: p.now})
 	if err != nil {
@@ -161,6 +176,8 @@ func New() *Plaid {
 		ReplayInterval:     config.Duration(24 * time.Hour),
 		ReplayWindow:       config.Duration(30 * 24 * time.Hour),
 		Linktool:           "linktool",
+		SelfCheck:          defaultSelfCheck(),
+		ConsentWarningDays: itemhealth.DefaultConsentWarningDays,
 	}
 }
 
@@ -212,6 +229,14 @@ func (p *Plaid) validate() error {
 	if p.MaxConcurrency < 1 || p.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
 	}
+	if p.ConsentWarningDays < 0 || p.ConsentWarningDays > 365 {
+		errs = append(errs, fmt.Errorf("consent_warning_days: %d is outside 0-365", p.ConsentWarningDays))
+	}
+	switch p.PFCVersion {
+	case "", pfcV1, pfcV2:
+	default:
+		errs = append(errs, fmt.Errorf("personal_finance_category_version: %q is not %q or %q (or unset: what Plaid gives the client)", p.PFCVersion, pfcV1, pfcV2))
+	}
 	if p.Linktool == "" {
 		errs = append(errs, errors.New("linktool: empty (the command named in update_command)"))
 	}
@@ -243,10 +268,11 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 	}
 	p.results = append(p.gatherItems(ctx, api, &onceForAll{TrackingAccumulator: tacc}, items), p.reportSkipped(acc)...)
 	if len(p.results) == 0 {
-		p.Log.Warnf("no bank is linked in %s: link one with: %s", p.AccountsFile, linkCommand(p.Linktool, p.AccountsFile, "My Bank"))
+		p.Log.Warnf("no bank is linked in %s: link one with: %s", p.AccountsFile, p.commands().Link("My Bank"))
 	}
 	p.retryAfter = p.nextNotReadyRetry()
 	p.settleDeliveries()
+	p.selfCheck(ctx, acc, p.results)
 	if err := p.ledger.Checkpoint(); err != nil {
 		p.Log.Warnf("state snapshot: %v; the state store itself is fine, and the next gather tries again", err)
 	}

@@ -7,6 +7,7 @@ import (
 	gojson "github.com/goccy/go-json"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
 )
 
@@ -57,8 +58,10 @@ func BenchmarkPluginTransactionLine(b *testing.B) {
 		b.Fatal(err)
 	}
 	plugin := &Plaid{location: time.UTC}
+	txns := make([]ledger.Txn, len(page.Added))
 	for i := range page.Added {
-		if _, err := plugin.shapeTransaction(&page.Added[i], nil); err != nil {
+		txns[i] = page.Added[i].ledgerTxn()
+		if _, err := plugin.shapeTransaction(&txns[i], nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -66,8 +69,8 @@ func BenchmarkPluginTransactionLine(b *testing.B) {
 	enc.SetPrecision(lineprotocol.Nanosecond)
 	b.ResetTimer()
 	for b.Loop() {
-		for i := range page.Added {
-			p, _ := plugin.shapeTransaction(&page.Added[i], nil)
+		for i := range txns {
+			p, _ := plugin.shapeTransaction(&txns[i], nil)
 			m := transactionMetric("Test Chase", &p)
 			enc.Reset()
 			enc.StartLine(m.Name())

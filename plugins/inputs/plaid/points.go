@@ -1,8 +1,10 @@
 package plaid
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +37,14 @@ func subSecondOffset(transactionID string) int64 {
 // a timestamp at the start of its date in the plugin's time zone, spread
 // within that second by id.
 func (p *Plaid) shapeTransaction(t *ledger.Txn, accounts map[string]ledger.Account) (ledger.Point, error) {
+	switch {
+	case t.TransactionID == "":
+		return ledger.Point{}, errors.New("no transaction_id")
+	case t.AccountID == "":
+		return ledger.Point{}, errors.New("no account_id")
+	case math.IsNaN(t.Amount):
+		return ledger.Point{}, errors.New("no amount")
+	}
 	date, err := time.ParseInLocation(time.DateOnly, t.Date, p.location)
 	if err != nil {
 		return ledger.Point{}, fmt.Errorf("date %q is not YYYY-MM-DD", t.Date)

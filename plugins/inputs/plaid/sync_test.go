@@ -172,9 +172,12 @@ func TestNonRetryableErrorsStopTheItemOnly(t *testing.T) {
 			require.Equal(t, 1, h.emu.Stats().ByItem[broken.Name]["/transactions/sync"], "not retried")
 			cmd := lastItemField(t, metrics, broken.Name, "update_command")
 			if tc.loginRequired {
+				require.Equal(t, "update", lastItemField(t, metrics, broken.Name, "repair"))
 				require.Equal(t, "linktool -c "+h.ini+" --update '"+broken.Name+"'", cmd)
 			} else {
-				require.Empty(t, cmd)
+				// Plaid no longer knows the item: only a new link helps.
+				require.Equal(t, "link", lastItemField(t, metrics, broken.Name, "repair"))
+				require.Equal(t, "linktool -c "+h.ini+" --remove '"+broken.Name+"' && linktool -c "+h.ini+" --link '"+broken.Name+"'", cmd)
 			}
 			others := []string{items[0].Name, items[2].Name}
 			for _, name := range others {
