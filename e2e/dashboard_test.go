@@ -217,12 +217,22 @@ func hasData(ss []series) bool {
 // The dashboard in the repository: every panel query, with the variables
 // substituted as Grafana would, runs against the test InfluxDB and returns
 // data, and what it shows agrees with what the bank holds.
+//
+// It runs under both of Plaid's category taxonomies: v1, and v2 as a client
+// that enabled Transactions from December 2025 gets it, with no option set.
 func TestDashboard(t *testing.T) {
 	d := loadDashboard(t)
 	checkDashboardModel(t, d)
+	for _, taxonomy := range []string{plaidemu.PFCv1, plaidemu.PFCv2} {
+		t.Run("categories "+taxonomy, func(t *testing.T) {
+			testDashboard(t, d, taxonomy, *renderDashboard && taxonomy == plaidemu.PFCv1)
+		})
+	}
+}
 
+func testDashboard(t *testing.T, d grafanaDashboard, taxonomy string, render bool) {
 	start := time.Now()
-	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 7, Items: 6, HistoryDays: 120}})
+	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 7, Items: 6, HistoryDays: 120, PFCVersion: taxonomy}})
 	p.requireMatch(start, 2*time.Minute)
 	backfilled := time.Now()
 	// Days pass and balances move, one login breaks: every panel has
@@ -280,7 +290,10 @@ func TestDashboard(t *testing.T) {
 	}
 	checkPanels(t, p, gt, byCurrency, broken.Name)
 
-	if *renderDashboard {
+	if taxonomy == plaidemu.PFCv2 {
+		requireV2Categories(t, p)
+	}
+	if render {
 		renderPanels(t, p, d, gt, grafanaVars{items: items, tz: testTimezone, currency: "USD"}, backfilled, filepath.Join(moduleRoot, "dashboards", "telegraf-plaid.png"))
 	}
 }
@@ -573,4 +586,21 @@ func netWorth(res panelResult) (float64, bool) {
 		}
 	}
 	return rows[last], found
+}
+
+// requireV2Categories checks that the points carry v2's detailed categories,
+// so that the dashboard was indeed shown the v2 taxonomy.
+func requireV2Categories(t *testing.T, p *pipeline) {
+	t.Helper()
+	found := false
+	for _, s := range p.query(`SELECT count("amount") FROM "plaid_transaction" WHERE "category_detailed" = 'INCOME_SALARY'`) {
+		for _, row := range s.Values {
+			if asFloat(row[1]) > 0 {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no transaction carries the v2 category INCOME_SALARY")
+	}
 }
