@@ -8,4 +8,11 @@
 //
 // An emulator holds everything in memory. The same Config and the same
 // sequence of calls give the same data: ids, tokens and amounts.
+//
+// Liabilities follow the bank's billing cycles: a card's statement is cut
+// on the 28th and due on the 25th of the next month, a loan's is cut on the
+// 20th and due on the 5th. Autopay pays on the due date; SetAutopay turns
+// it off, after which a statement is overdue from the day after its due
+// date. SetAPR resets a rate. GroundTruth's Liabilities say what
+// /liabilities/get answers.
 package plaidemu

@@ -203,6 +203,7 @@ type item struct {
 	lastSuccess time.Time
 	lastFailed  time.Time
 	consent     time.Time // zero when the institution has none
+	noAutopay   bool      // the bank makes no card or loan payments (SetAutopay)
 
 	diff diffCache
 }

@@ -21,6 +21,9 @@ type ItemTruth struct {
 	InstitutionName string         `json:"institution"`
 	Error           string         `json:"error"` // "" or the Plaid error code
 	Accounts        []AccountTruth `json:"accounts"`
+	// Liabilities is what /liabilities/get says today, one per credit card
+	// and loan; empty when the item has none.
+	Liabilities []LiabilityTruth `json:"liabilities,omitempty"`
 }
 
 // AccountTruth is one account with the totals of its live transactions.
@@ -104,6 +107,11 @@ func (e *Emulator) GroundTruth() GroundTruth {
 			}
 			gt.Count++
 			gt.SumCents += t.Amount
+		}
+		for i, a := range it.Accounts {
+			if a.isLiability() {
+				itr.Liabilities = append(itr.Liabilities, it.liabilityTruth(i, e.today))
+			}
 		}
 		gt.Items = append(gt.Items, itr)
 	}
