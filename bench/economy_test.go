@@ -182,6 +182,7 @@ func TestSteadyStateCallPattern(t *testing.T) {
 	for _, it := range f.items {
 		require.Equal(t, 1, stats.ByItem[it.Name]["/accounts/balance/get"], it.Name)
 		require.Equal(t, 1, stats.ByItem[it.Name]["/item/get"], it.Name)
+		require.Equal(t, 1, stats.ByItem[it.Name]["/liabilities/get"], "%s has a card or loan", it.Name)
 		require.Zero(t, stats.ByItem[it.Name]["/accounts/get"], it.Name)
 	}
 
@@ -224,6 +225,27 @@ func TestSteadyStateCallPattern(t *testing.T) {
 		f.gather(t, p, acc)
 	}
 	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers, "/accounts/get": gathers}, "cached balances due")
+
+	// Liabilities due at every gather: one /liabilities/get each, no more.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) { p.LiabilitiesInterval = config.Duration(time.Nanosecond) })
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers, "/liabilities/get": gathers}, "liabilities due")
+
+	// Turned off: never asked.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) {
+		p.Liabilities = false
+		p.LiabilitiesInterval = config.Duration(time.Nanosecond)
+	})
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers}, "liabilities off")
 }
 
 // heapInUse is the live heap after two collections.

@@ -62,6 +62,10 @@ type Plaid struct {
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
 	ConsentWarningDays int             `toml:"consent_warning_days"`
+	// Liabilities turns plaid_liability on; it is polled once per
+	// LiabilitiesInterval (liabilities.go).
+	Liabilities         bool            `toml:"liabilities"`
+	LiabilitiesInterval config.Duration `toml:"liabilities_interval"`
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
@@ -153,6 +157,9 @@ func New() *Plaid {
 		Linktool:           "linktool",
 		SelfCheck:          defaultSelfCheck(),
 		ConsentWarningDays: itemhealth.DefaultConsentWarningDays,
+
+		Liabilities:         true,
+		LiabilitiesInterval: config.Duration(12 * time.Hour),
 	}
 }
 
@@ -184,6 +191,7 @@ func (p *Plaid) validate() error {
 		{"request_timeout", p.RequestTimeout, time.Second, "a Plaid call needs time"},
 		{"replay_interval", p.ReplayInterval, time.Minute, "set replay_window = \"0s\" to turn replay off"},
 		{"replay_window", p.ReplayWindow, 0, ""},
+		{"liabilities_interval", p.LiabilitiesInterval, 0, ""},
 	} {
 		if time.Duration(d.val) < d.min {
 			msg := fmt.Sprintf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min)
