@@ -15,4 +15,10 @@
 // it off, after which a statement is overdue from the day after its due
 // date. SetAPR resets a rate. GroundTruth's Liabilities say what
 // /liabilities/get answers.
+//
+// Security prices move every day (the same for every seed); investment
+// accounts get a dividend on the 1st, a buy on the 15th, a sell every other
+// month on the 20th and an account fee on the 28th, which change quantities,
+// cash and cost basis. GroundTruth's Holdings say what
+// /investments/holdings/get answers.
 package plaidemu

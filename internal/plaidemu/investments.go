@@ -48,7 +48,7 @@ func (e *Emulator) investmentsHoldingsGet(c *call) (any, *apiError) {
 	return e.withItem(c, e.dataItem, func(it *item) (any, *apiError) {
 		resp := holdingsResponse{Accounts: []wireAccount{}, Holdings: []wireHolding{}, Securities: []wireSecurity{},
 			Item: e.itemWire(it, false), RequestID: c.requestID}
-		asOf := strPtr(e.today.String())
+		asOf := strPtr(it.bankDay.String()) // the bank's last day Plaid saw
 		seen := map[int]bool{}
 		for _, a := range it.Accounts {
 			if a.Kind != kindInvestment {
@@ -58,15 +58,15 @@ func (e *Emulator) investmentsHoldingsGet(c *call) (any, *apiError) {
 			for _, h := range a.Holdings {
 				s := securities[h.Security]
 				cost := cents(h.CostCents)
-				resp.Holdings = append(resp.Holdings, wireHolding{AccountID: a.ID, SecurityID: s.ID, InstitutionPrice: cents(s.Price),
+				price := cents(securityPrice(h.Security, it.bankDay))
+				resp.Holdings = append(resp.Holdings, wireHolding{AccountID: a.ID, SecurityID: s.ID, InstitutionPrice: price,
 					InstitutionPriceAsOf: asOf, InstitutionValue: cents(h.ValueCents), CostBasis: &cost, Quantity: h.Quantity,
-					IsoCurrencyCode: strPtr("USD")})
+					IsoCurrencyCode: strPtr(a.Currency)})
 				if !seen[h.Security] {
 					seen[h.Security] = true
-					price := cents(s.Price)
 					resp.Securities = append(resp.Securities, wireSecurity{SecurityID: s.ID, ISIN: optStr(s.ISIN), CUSIP: optStr(s.CUSIP),
 						Name: strPtr(s.Name), TickerSymbol: strPtr(s.Ticker), IsCashEquivalent: s.Cash, Type: strPtr(s.Type),
-						ClosePrice: &price, ClosePriceAsOf: asOf, IsoCurrencyCode: strPtr("USD")})
+						ClosePrice: &price, ClosePriceAsOf: asOf, IsoCurrencyCode: strPtr(a.Currency)})
 				}
 			}
 		}

@@ -204,6 +204,7 @@ type item struct {
 	lastFailed  time.Time
 	consent     time.Time // zero when the institution has none
 	noAutopay   bool      // the bank makes no card or loan payments (SetAutopay)
+	invTxns     []invTxn  // investment transactions, in date order
 
 	diff diffCache
 }

@@ -24,6 +24,8 @@ type ItemTruth struct {
 	// Liabilities is what /liabilities/get says today, one per credit card
 	// and loan; empty when the item has none.
 	Liabilities []LiabilityTruth `json:"liabilities,omitempty"`
+	// Holdings is what /investments/holdings/get says today.
+	Holdings []HoldingTruth `json:"holdings,omitempty"`
 }
 
 // AccountTruth is one account with the totals of its live transactions.
@@ -113,6 +115,7 @@ func (e *Emulator) GroundTruth() GroundTruth {
 				itr.Liabilities = append(itr.Liabilities, it.liabilityTruth(i, e.today))
 			}
 		}
+		itr.Holdings = it.holdingsTruth()
 		gt.Items = append(gt.Items, itr)
 	}
 	return gt
