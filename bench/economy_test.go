@@ -183,6 +183,7 @@ func TestSteadyStateCallPattern(t *testing.T) {
 		require.Equal(t, 1, stats.ByItem[it.Name]["/accounts/balance/get"], it.Name)
 		require.Equal(t, 1, stats.ByItem[it.Name]["/item/get"], it.Name)
 		require.Equal(t, 1, stats.ByItem[it.Name]["/liabilities/get"], "%s has a card or loan", it.Name)
+		require.LessOrEqual(t, stats.ByItem[it.Name]["/investments/holdings/get"], 1, it.Name)
 		require.Zero(t, stats.ByItem[it.Name]["/accounts/get"], it.Name)
 	}
 
@@ -246,6 +247,26 @@ func TestSteadyStateCallPattern(t *testing.T) {
 		f.gather(t, p, acc)
 	}
 	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers}, "liabilities off")
+
+	// Holdings due at every gather: one call each for the item that has
+	// investments, none for the others.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) { p.HoldingsInterval = config.Duration(time.Nanosecond) })
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	invested := 0
+	for _, it := range f.items {
+		switch n := f.emu.Stats().ByItem[it.Name]["/investments/holdings/get"]; n {
+		case 0:
+		case gathers:
+			invested++
+		default:
+			t.Fatalf("%s: %d holdings calls in %d gathers", it.Name, n, gathers)
+		}
+	}
+	require.Positive(t, invested, "an item with investments")
 }
 
 // heapInUse is the live heap after two collections.

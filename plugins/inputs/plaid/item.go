@@ -88,6 +88,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 		if syncErr == nil || isTransient(syncErr) {
 			p.pollBalances(ctx, api, acc, item, &meta)
 			p.pollLiabilities(ctx, api, acc, item, &meta)
+			p.pollHoldings(ctx, api, acc, item, &meta)
 		}
 	}
 

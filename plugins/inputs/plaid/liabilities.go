@@ -23,45 +23,70 @@ const (
 	productInvestments = "investments"
 )
 
-// hasProduct says whether /item/get listed the product for the item. An
-// item whose products are not known yet has none, so nothing is asked of
-// Plaid that the item may not have.
-func hasProduct(meta *ledger.ItemState, product string) bool {
-	return slices.Contains(meta.Products, product)
-}
-
 // due says whether a poll last made at unix (0 = never) is due again.
 func due(now time.Time, unix int64, interval time.Duration) bool {
 	return unix == 0 || now.Sub(time.Unix(unix, 0)) >= interval
 }
 
 // pollLiabilities writes plaid_liability when liabilities_interval is due
-// and the item has the Liabilities product. A poll that Plaid answered,
-// even with an error that does not pass (the item has no such accounts),
-// counts as done; a transient failure is tried again at the next gather.
+// and the item has the Liabilities product.
 func (p *Plaid) pollLiabilities(ctx context.Context, api *api, acc telegraf.Accumulator, item configuredItem, meta *ledger.ItemState) {
+	p.pollProduct(ctx, acc, item, meta, productPoll{
+		endpoint: "/liabilities/get", product: productLiabilities, enabled: p.Liabilities,
+		interval: time.Duration(p.LiabilitiesInterval), last: &meta.LiabilitiesAt,
+		save: func(m *ledger.ItemState, at int64) { m.LiabilitiesAt = at },
+		read: func(ctx context.Context, now time.Time) ([]telegraf.Metric, error) {
+			resp, err := api.liabilities(ctx, item.AccessToken)
+			if err != nil {
+				return nil, err
+			}
+			return liabilityMetrics(item.Name, &resp, now, p.location), nil
+		},
+	})
+}
+
+// productPoll is a poll of a product Plaid refreshes about daily.
+type productPoll struct {
+	endpoint string
+	product  string // as /item/get lists it
+	enabled  bool
+	interval time.Duration
+	last     *int64 // unix seconds of the last poll, 0 = never
+	save     func(m *ledger.ItemState, at int64)
+	read     func(ctx context.Context, now time.Time) ([]telegraf.Metric, error)
+}
+
+// pollProduct runs a poll when it is on, due and the item has the product.
+// A poll that Plaid answered, even with an error that does not pass (the
+// item has no such accounts), counts as done; a transient failure is tried
+// again at the next gather. Failures are gather errors; the item's sync is
+// not failed by them.
+//
+// The item's products are what /item/get last listed: an item whose
+// products are not known yet has none, so Plaid is never asked for a
+// product the item may not have.
+func (p *Plaid) pollProduct(ctx context.Context, acc telegraf.Accumulator, item configuredItem, meta *ledger.ItemState, pp productPoll) {
 	now := p.now()
-	if !p.Liabilities || !hasProduct(meta, productLiabilities) || !due(now, meta.LiabilitiesAt, time.Duration(p.LiabilitiesInterval)) {
+	if !pp.enabled || !slices.Contains(meta.Products, pp.product) || !due(now, *pp.last, pp.interval) {
 		return
 	}
-	var resp plaid.LiabilitiesGetResponse
+	var metrics []telegraf.Metric
 	err := p.retry.do(ctx, func(ctx context.Context) error {
 		var err error
-		resp, err = api.liabilities(ctx, item.AccessToken)
+		metrics, err = pp.read(ctx, now)
 		return err
 	}, nil)
 	if err != nil {
-		acc.AddError(fmt.Errorf("[%s] /liabilities/get: %s", item.Name, redact.Text(err.Error())))
-		if pe, ok := plaidapi.AsError(err); ok && pe.Retryable() {
+		acc.AddError(fmt.Errorf("[%s] %s: %s", item.Name, pp.endpoint, redact.Text(err.Error())))
+		if pe, ok := plaidapi.AsError(err); !ok || pe.Retryable() {
 			return
 		}
-	} else {
-		for _, m := range liabilityMetrics(item.Name, &resp, now, p.location) {
-			acc.AddMetric(m)
-		}
 	}
-	meta.LiabilitiesAt = now.Unix()
-	p.saveHealth(item.Name, func(m *ledger.ItemState) { m.LiabilitiesAt = now.Unix() })
+	for _, m := range metrics {
+		acc.AddMetric(m)
+	}
+	*pp.last = now.Unix()
+	p.saveHealth(item.Name, func(m *ledger.ItemState) { pp.save(m, now.Unix()) })
 }
 
 func (a *api) liabilities(ctx context.Context, accessToken string) (plaid.LiabilitiesGetResponse, error) {

@@ -66,6 +66,10 @@ type Plaid struct {
 	// LiabilitiesInterval (liabilities.go).
 	Liabilities         bool            `toml:"liabilities"`
 	LiabilitiesInterval config.Duration `toml:"liabilities_interval"`
+	// Holdings turns plaid_holding on; it is polled once per
+	// HoldingsInterval (holdings.go).
+	Holdings         bool            `toml:"holdings"`
+	HoldingsInterval config.Duration `toml:"holdings_interval"`
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
@@ -160,6 +164,8 @@ func New() *Plaid {
 
 		Liabilities:         true,
 		LiabilitiesInterval: config.Duration(12 * time.Hour),
+		Holdings:            true,
+		HoldingsInterval:    config.Duration(12 * time.Hour),
 	}
 }
 
@@ -192,6 +198,7 @@ func (p *Plaid) validate() error {
 		{"replay_interval", p.ReplayInterval, time.Minute, "set replay_window = \"0s\" to turn replay off"},
 		{"replay_window", p.ReplayWindow, 0, ""},
 		{"liabilities_interval", p.LiabilitiesInterval, 0, ""},
+		{"holdings_interval", p.HoldingsInterval, 0, ""},
 	} {
 		if time.Duration(d.val) < d.min {
 			msg := fmt.Sprintf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min)
