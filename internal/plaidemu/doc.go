@@ -20,5 +20,7 @@
 // accounts get a dividend on the 1st, a buy on the 15th, a sell every other
 // month on the 20th and an account fee on the 28th, which change quantities,
 // cash and cost basis. GroundTruth's Holdings say what
-// /investments/holdings/get answers.
+// /investments/holdings/get answers, its InvestmentTransactions what
+// /investments/transactions/get lists; CorrectInvestmentTransaction and
+// RemoveInvestmentTransaction restate or withdraw one.
 package plaidemu

@@ -26,6 +26,9 @@ type ItemTruth struct {
 	Liabilities []LiabilityTruth `json:"liabilities,omitempty"`
 	// Holdings is what /investments/holdings/get says today.
 	Holdings []HoldingTruth `json:"holdings,omitempty"`
+	// InvestmentTransactions are the live ones /investments/transactions/get
+	// lists, in date order.
+	InvestmentTransactions []InvestmentTxnTruth `json:"investment_transactions,omitempty"`
 }
 
 // AccountTruth is one account with the totals of its live transactions.
@@ -116,6 +119,7 @@ func (e *Emulator) GroundTruth() GroundTruth {
 			}
 		}
 		itr.Holdings = it.holdingsTruth()
+		itr.InvestmentTransactions = it.investmentTxnsTruth()
 		gt.Items = append(gt.Items, itr)
 	}
 	return gt
