@@ -184,6 +184,8 @@ func TestSteadyStateCallPattern(t *testing.T) {
 		require.Equal(t, 1, stats.ByItem[it.Name]["/item/get"], it.Name)
 		require.Equal(t, 1, stats.ByItem[it.Name]["/liabilities/get"], "%s has a card or loan", it.Name)
 		require.LessOrEqual(t, stats.ByItem[it.Name]["/investments/holdings/get"], 1, it.Name)
+		require.Equal(t, stats.ByItem[it.Name]["/investments/holdings/get"], stats.ByItem[it.Name]["/investments/transactions/get"],
+			"%s: investment transactions where there are holdings", it.Name)
 		require.Zero(t, stats.ByItem[it.Name]["/accounts/get"], it.Name)
 	}
 
@@ -252,16 +254,23 @@ func TestSteadyStateCallPattern(t *testing.T) {
 	// investments, none for the others.
 	p.Stop()
 	f.emu.ResetStats()
-	p = f.plugin(t, func(p *plaid.Plaid) { p.HoldingsInterval = config.Duration(time.Nanosecond) })
+	p = f.plugin(t, func(p *plaid.Plaid) {
+		p.HoldingsInterval = config.Duration(time.Nanosecond)
+		p.InvestmentTransactionsInterval = config.Duration(time.Nanosecond)
+	})
 	for range gathers {
 		f.gather(t, p, acc)
 	}
 	invested := 0
 	for _, it := range f.items {
-		switch n := f.emu.Stats().ByItem[it.Name]["/investments/holdings/get"]; n {
+		calls := f.emu.Stats().ByItem[it.Name]
+		switch n := calls["/investments/holdings/get"]; n {
 		case 0:
+			require.Equal(t, map[string]int{"/transactions/sync": gathers}, calls, it.Name)
 		case gathers:
 			invested++
+			require.Equal(t, map[string]int{"/transactions/sync": gathers, "/investments/holdings/get": gathers,
+				"/investments/transactions/get": gathers}, calls, "%s: one page of investment transactions", it.Name)
 		default:
 			t.Fatalf("%s: %d holdings calls in %d gathers", it.Name, n, gathers)
 		}

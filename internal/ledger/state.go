@@ -39,8 +39,10 @@ type ItemState struct {
 	Products      []string `json:"products,omitempty"`
 	LiabilitiesAt int64    `json:"liabilities_at,omitempty"`
 	HoldingsAt    int64    `json:"holdings_at,omitempty"`
-	Status        Health   `json:"status"`
-	UpdateStatus  string   `json:"update_status,omitempty"`
+	// InvestmentTxnsAt is when /investments/transactions/get was last read.
+	InvestmentTxnsAt int64  `json:"investment_txns_at,omitempty"`
+	Status           Health `json:"status"`
+	UpdateStatus     string `json:"update_status,omitempty"`
 }
 
 // meta is the stored form of an item's state and cursor, one JSON value.

@@ -89,6 +89,7 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 			p.pollBalances(ctx, api, acc, item, &meta)
 			p.pollLiabilities(ctx, api, acc, item, &meta)
 			p.pollHoldings(ctx, api, acc, item, &meta)
+			p.pollInvestmentTransactions(ctx, api, acc, item, &meta)
 		}
 	}
 

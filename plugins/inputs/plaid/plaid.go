@@ -70,6 +70,12 @@ type Plaid struct {
 	// HoldingsInterval (holdings.go).
 	Holdings         bool            `toml:"holdings"`
 	HoldingsInterval config.Duration `toml:"holdings_interval"`
+	// InvestmentTransactions turns plaid_investment_transaction on; each
+	// poll reads InvestmentTransactionsWindow again
+	// (investment_transactions.go).
+	InvestmentTransactions         bool            `toml:"investment_transactions"`
+	InvestmentTransactionsInterval config.Duration `toml:"investment_transactions_interval"`
+	InvestmentTransactionsWindow   config.Duration `toml:"investment_transactions_window"`
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
@@ -166,6 +172,10 @@ func New() *Plaid {
 		LiabilitiesInterval: config.Duration(12 * time.Hour),
 		Holdings:            true,
 		HoldingsInterval:    config.Duration(12 * time.Hour),
+
+		InvestmentTransactions:         true,
+		InvestmentTransactionsInterval: config.Duration(12 * time.Hour),
+		InvestmentTransactionsWindow:   config.Duration(30 * 24 * time.Hour),
 	}
 }
 
@@ -199,6 +209,8 @@ func (p *Plaid) validate() error {
 		{"replay_window", p.ReplayWindow, 0, ""},
 		{"liabilities_interval", p.LiabilitiesInterval, 0, ""},
 		{"holdings_interval", p.HoldingsInterval, 0, ""},
+		{"investment_transactions_interval", p.InvestmentTransactionsInterval, 0, ""},
+		{"investment_transactions_window", p.InvestmentTransactionsWindow, 24 * time.Hour, "corrections are found by reading this many days again"},
 	} {
 		if time.Duration(d.val) < d.min {
 			msg := fmt.Sprintf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min)
