@@ -40,12 +40,15 @@ func (p *Plaid) pollInvestmentTransactions(ctx context.Context, api *api, acc te
 		interval: time.Duration(p.InvestmentTransactionsInterval), last: &meta.InvestmentTxnsAt,
 		save: func(m *ledger.ItemState, at int64) { m.InvestmentTxnsAt = at },
 		read: func(ctx context.Context, now time.Time) ([]telegraf.Metric, error) {
-			today := now.In(p.location)
-			end := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-			start := end.AddDate(0, 0, -investmentHistoryDays+1)
+			local := now.In(p.location)
+			today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+			start := today.AddDate(0, 0, -investmentHistoryDays+1)
 			if meta.InvestmentTxnsAt != 0 {
-				start = end.Add(-time.Duration(p.InvestmentTransactionsWindow)).Truncate(24 * time.Hour)
+				start = today.Add(-time.Duration(p.InvestmentTransactionsWindow)).Truncate(24 * time.Hour)
 			}
+			// A day past today in the plugin's zone: an institution east of
+			// it may date a trade tomorrow already.
+			end := today.AddDate(0, 0, 1)
 			txns, accounts, err := api.investmentTransactions(ctx, item.AccessToken, start.Format(time.DateOnly), end.Format(time.DateOnly))
 			if err != nil {
 				return nil, err
