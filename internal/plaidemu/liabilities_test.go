@@ -1,6 +1,7 @@
 package plaidemu_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -187,4 +188,56 @@ func TestSetAPR(t *testing.T) {
 	require.Equal(t, 24.49, credit[card.AccountID].GetAprs()[0].AprPercentage)
 	require.Error(t, emu.SetAPR(info.Name, card.AccountID, 0))
 	require.Error(t, emu.SetAPR(info.Name, "acct-unknown", 5))
+}
+
+// The controls are reachable over HTTP, for the emulator binary.
+func TestLiabilityAndInvestmentControlsOverHTTP(t *testing.T) {
+	emu, _ := startEmulator(t, plaidemu.Config{Seed: 5, Items: 2, HistoryDays: 60})
+	items := emu.Items()
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		status, out, _ := rawCall(t, emu.URL(), http.MethodPost, path, body, false)
+		return status, string(out)
+	}
+	status, out := post("/emulator/autopay", `{"item":"`+items[0].Name+`","on":false}`)
+	require.Equal(t, http.StatusOK, status, out)
+	card := emu.GroundTruth().Items[0].Liabilities[0]
+	status, out = post("/emulator/apr", `{"item":"`+items[0].Name+`","account_id":"`+card.AccountID+`","apr_percentage":19.5}`)
+	require.Equal(t, http.StatusOK, status, out)
+	require.Equal(t, 19.5, emu.GroundTruth().Items[0].Liabilities[0].APR)
+	advanceTo(t, emu, "2026-03-26")
+	require.True(t, emu.GroundTruth().Items[0].Liabilities[0].IsOverdue, "autopay off over HTTP")
+
+	inv := emu.GroundTruth().Items[1].InvestmentTransactions
+	status, out = post("/emulator/investment_transactions/correct", `{"item":"`+items[1].Name+`","investment_transaction_id":"`+inv[0].ID+`","amount":-1.25}`)
+	require.Equal(t, http.StatusOK, status, out)
+	status, out = post("/emulator/investment_transactions/remove", `{"item":"`+items[1].Name+`","investment_transaction_id":"`+inv[1].ID+`"}`)
+	require.Equal(t, http.StatusOK, status, out)
+	after := emu.GroundTruth().Items[1].InvestmentTransactions
+	require.Len(t, after, len(inv)-1+countNewSince(inv, after))
+	require.Equal(t, -1.25, after[0].Amount)
+
+	status, out = post("/emulator/autopay", `{"on":true}`)
+	require.Equal(t, http.StatusBadRequest, status, out)
+	require.Contains(t, out, "is required (an item name")
+	status, out = post("/emulator/investment_transactions/remove", `{"item":"`+items[1].Name+`","investment_transaction_id":"nope"}`)
+	require.Equal(t, http.StatusNotFound, status, out)
+	status, out = post("/emulator/apr", `{"item":"`+items[0].Name+`","colour":"red"}`)
+	require.Equal(t, http.StatusBadRequest, status, out)
+}
+
+// countNewSince counts the transactions in after that before lacked (the
+// days advanced add some).
+func countNewSince(before, after []plaidemu.InvestmentTxnTruth) int {
+	known := map[string]bool{}
+	for _, b := range before {
+		known[b.ID] = true
+	}
+	n := 0
+	for _, a := range after {
+		if !known[a.ID] {
+			n++
+		}
+	}
+	return n
 }
