@@ -181,3 +181,29 @@ func TestInvestmentTransactionGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(want), got.String())
 }
+
+// TestInvestmentTransactionErrors: a rate limit writes nothing and records
+// nothing, so the next gather reads the whole history; an item without
+// investment accounts is not asked.
+func TestInvestmentTransactionErrors(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 3, HistoryDays: 60, TxPerDay: 3, Today: liabilityToday})
+	invested := h.emu.Items()[1]
+	_, err := h.emu.AddFault(plaidemu.Fault{Endpoint: "/investments/transactions/get", Item: invested.Name, ErrorCode: "RATE_LIMIT_EXCEEDED", Count: 6})
+	require.NoError(t, err)
+	p := h.plugin(func(p *Plaid) { p.now = emuClock(h.emu) })
+	d := newDelivery()
+	fold := influxFold{}
+	require.Zero(t, fold.add(t, d.gather(t, p)))
+	require.Len(t, d.acc.Errors, 1)
+	t.Logf("gather error: %v", d.acc.Errors[0])
+	require.Contains(t, d.acc.Errors[0].Error(), "["+invested.Name+"] /investments/transactions/get")
+	for _, r := range p.Results() {
+		require.Equal(t, statusOK, r.Status, "%s: the sync is not failed by it", r.Name)
+	}
+	truth := itemTruth(t, h.emu.GroundTruth(), invested.Name)
+	require.Equal(t, len(truth.InvestmentTransactions), fold.add(t, d.gather(t, p)), "the next gather reads the history")
+	requireInvestmentsMatch(t, fold, truth)
+	stats := h.emu.Stats()
+	require.Equal(t, 7, stats.ByItem[invested.Name]["/investments/transactions/get"], "6 refused, 1 answered")
+	require.Zero(t, stats.ByItem[h.emu.Items()[0].Name]["/investments/transactions/get"])
+}
