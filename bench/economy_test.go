@@ -182,6 +182,10 @@ func TestSteadyStateCallPattern(t *testing.T) {
 	for _, it := range f.items {
 		require.Equal(t, 1, stats.ByItem[it.Name]["/accounts/balance/get"], it.Name)
 		require.Equal(t, 1, stats.ByItem[it.Name]["/item/get"], it.Name)
+		require.Equal(t, 1, stats.ByItem[it.Name]["/liabilities/get"], "%s has a card or loan", it.Name)
+		require.LessOrEqual(t, stats.ByItem[it.Name]["/investments/holdings/get"], 1, it.Name)
+		require.Equal(t, stats.ByItem[it.Name]["/investments/holdings/get"], stats.ByItem[it.Name]["/investments/transactions/get"],
+			"%s: investment transactions where there are holdings", it.Name)
 		require.Zero(t, stats.ByItem[it.Name]["/accounts/get"], it.Name)
 	}
 
@@ -224,6 +228,54 @@ func TestSteadyStateCallPattern(t *testing.T) {
 		f.gather(t, p, acc)
 	}
 	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers, "/accounts/get": gathers}, "cached balances due")
+
+	// Liabilities due at every gather: one /liabilities/get each, no more.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) { p.LiabilitiesInterval = config.Duration(time.Nanosecond) })
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers, "/liabilities/get": gathers}, "liabilities due")
+
+	// Turned off: never asked.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) {
+		p.Liabilities = false
+		p.LiabilitiesInterval = config.Duration(time.Nanosecond)
+	})
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	f.requireCallsPerItem(t, map[string]int{"/transactions/sync": gathers}, "liabilities off")
+
+	// Holdings due at every gather: one call each for the item that has
+	// investments, none for the others.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) {
+		p.HoldingsInterval = config.Duration(time.Nanosecond)
+		p.InvestmentTransactionsInterval = config.Duration(time.Nanosecond)
+	})
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	invested := 0
+	for _, it := range f.items {
+		calls := f.emu.Stats().ByItem[it.Name]
+		switch n := calls["/investments/holdings/get"]; n {
+		case 0:
+			require.Equal(t, map[string]int{"/transactions/sync": gathers}, calls, it.Name)
+		case gathers:
+			invested++
+			require.Equal(t, map[string]int{"/transactions/sync": gathers, "/investments/holdings/get": gathers,
+				"/investments/transactions/get": gathers}, calls, "%s: one page of investment transactions", it.Name)
+		default:
+			t.Fatalf("%s: %d holdings calls in %d gathers", it.Name, n, gathers)
+		}
+	}
+	require.Positive(t, invested, "an item with investments")
 }
 
 // heapInUse is the live heap after two collections.

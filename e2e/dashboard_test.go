@@ -232,7 +232,8 @@ func TestDashboard(t *testing.T) {
 
 func testDashboard(t *testing.T, d grafanaDashboard, taxonomy string, render bool) {
 	start := time.Now()
-	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 7, Items: 6, HistoryDays: 120, PFCVersion: taxonomy}})
+	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 7, Items: 6, HistoryDays: 120, PFCVersion: taxonomy},
+		pluginOptions: map[string]string{"liabilities_interval": `"1s"`, "holdings_interval": `"1s"`}})
 	p.requireMatch(start, 2*time.Minute)
 	backfilled := time.Now()
 	// Days pass and balances move, one login breaks: every panel has
@@ -507,6 +508,8 @@ func checkPanels(t *testing.T, p *pipeline, gt plaidemu.GroundTruth, byCurrency 
 		t.Errorf("Balances shows %d accounts, Plaid holds %d", balances, accounts)
 	}
 
+	checkInvestmentPanels(t, gt, results, broken)
+
 	// Item health: the status of every item, and the repair command of the
 	// broken one.
 	health := results["Item health"].series["A"]
@@ -603,4 +606,73 @@ func requireV2Categories(t *testing.T, p *pipeline) {
 	if !found {
 		t.Fatal("no transaction carries the v2 category INCOME_SALARY")
 	}
+}
+
+// checkInvestmentPanels compares the liability and holding panels with the
+// bank's figures. The broken item's liabilities are left out: its last
+// poll is older than the bank's today.
+func checkInvestmentPanels(t *testing.T, gt plaidemu.GroundTruth, results map[string]panelResult, broken string) {
+	t.Helper()
+	loc, err := time.LoadLocation(testTimezone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	payments := map[string]series{}
+	for _, s := range results["Upcoming payments"].series["A"] {
+		payments[s.Tags["account_id"]] = s
+	}
+	aprs := map[string]float64{}
+	for _, ref := range []string{"A", "B"} {
+		for _, s := range results["APRs and interest rates"].series[ref] {
+			v, _ := lastValue(s)
+			aprs[s.Tags["account_id"]] = v
+		}
+	}
+	liabilities, byType, gains := 0, map[string]int64{}, map[string]int64{}
+	for _, it := range gt.Items {
+		for _, h := range it.Holdings {
+			byType[h.Type+" ("+h.Currency+")"] += int64(math.Round(h.Value * 100))
+			if h.Type != "cash" {
+				gains[h.AccountID+"/"+h.SecurityID] = int64(math.Round(h.Value*100)) - int64(math.Round(h.CostBasis*100))
+			}
+		}
+		for _, lt := range it.Liabilities {
+			liabilities++
+			if aprs[lt.AccountID] != lt.APR {
+				t.Errorf("APRs and interest rates of %s %s: %v, Plaid %v", it.Name, lt.AccountID, aprs[lt.AccountID], lt.APR)
+			}
+			if it.Name == broken {
+				continue
+			}
+			s, ok := payments[lt.AccountID]
+			if !ok {
+				t.Errorf("Upcoming payments lacks %s %s", it.Name, lt.AccountID)
+				continue
+			}
+			due, _ := time.Parse(time.DateOnly, lt.NextPaymentDueDate)
+			got := fmt.Sprint(s.column("due")[0], " ", asCents(s.column("minimum")[0]), " ", asInt(s.column("days left")[0]), " ", s.column("overdue")[0])
+			want := fmt.Sprint(lt.NextPaymentDueDate, " ", asCents(lt.MinimumPayment), " ", int64(due.Sub(today).Hours()/24), " ", lt.IsOverdue)
+			if got != want {
+				t.Errorf("Upcoming payments of %s %s: %s, Plaid %s", it.Name, lt.AccountID, got, want)
+			}
+		}
+	}
+	if len(payments) != liabilities || len(aprs) != liabilities {
+		t.Errorf("Upcoming payments shows %d accounts, APRs %d; Plaid holds %d liabilities", len(payments), len(aprs), liabilities)
+	}
+	got := map[string]int64{}
+	for _, s := range results["Portfolio allocation"].series["A"] {
+		v, _ := lastValue(s)
+		got[s.Tags["security_type"]+" ("+s.Tags["currency"]+")"] = int64(math.Round(v * 100))
+	}
+	requireSameCents(t, "Portfolio allocation", got, byType)
+	got = map[string]int64{}
+	for _, s := range results["Gains against cost basis"].series["A"] {
+		v, _ := lastValue(s)
+		got[s.Tags["account_id"]+"/"+s.Tags["security_id"]] = int64(math.Round(v * 100))
+	}
+	requireSameCents(t, "Gains against cost basis", got, gains)
+	t.Logf("investment panels: %d liabilities, portfolio %v", liabilities, byType)
 }

@@ -42,6 +42,8 @@ type pipelineOptions struct {
 	// noSelfCheck turns plaid-sync's check against InfluxDB off, for a
 	// control experiment that shows what is lost without it.
 	noSelfCheck bool
+	// pluginOptions set options of plaid-sync's plugin.conf by name.
+	pluginOptions map[string]string
 }
 
 // pipeline is one complete installation: the emulator as Plaid, InfluxDB,
@@ -93,6 +95,9 @@ func newPipeline(t *testing.T, opts pipelineOptions) *pipeline {
 	})
 	if opts.noSelfCheck {
 		plugin = setOption(t, plugin, "verify_url", `""`)
+	}
+	for key, value := range opts.pluginOptions {
+		plugin = setOption(t, plugin, key, value)
 	}
 	writeFile(t, pluginPath, plugin, 0o644)
 

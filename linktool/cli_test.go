@@ -53,6 +53,11 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown item", []string{"-c", path, "--update", "Nope"}, "no item named 'Nope'"},
 		{"missing file", []string{"-c", path + ".missing", "--status"}, "no such file"},
 		{"non-loopback listen", []string{"-c", path, "--link", "New", "--listen", "0.0.0.0:4583"}, "only loopback addresses"},
+		{"unknown product", []string{"-c", path, "--link", "New", "--products", "transactions,auth"}, `--products: "auth" is not one of`},
+		{"no required product", []string{"-c", path, "--link", "New", "--products", "investments:optional"}, "at least one product must be required"},
+		{"product twice", []string{"-c", path, "--link", "New", "--products", "liabilities,liabilities:optional"}, "liabilities is named twice"},
+		{"bad product role", []string{"-c", path, "--link", "New", "--products", "transactions:maybe"}, "NAME:required_if_supported or NAME:optional"},
+		{"products with update", []string{"-c", path, "--update", "X", "--products", "transactions"}, "--products goes with --link or --sandbox-link"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,7 +263,7 @@ func TestStatus(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
 	require.Len(t, lines, 3)
 	for i, it := range items {
-		require.Regexp(t, "^"+regexp.QuoteMeta(it.Name+": "+it.InstitutionName+", ")+`\d+ accounts?, last success \d{4}-\d\d-\d\d \d\d:\d\d UTC, last failure (never|[-0-9: ]+UTC), error none$`, lines[i])
+		require.Regexp(t, "^"+regexp.QuoteMeta(it.Name+": "+it.InstitutionName+", ")+`\d+ accounts?, last success \d{4}-\d\d-\d\d \d\d:\d\d UTC, last failure (never|[-0-9: ]+UTC), products transactions(\+investments)?(\+liabilities)?, error none$`, lines[i])
 	}
 
 	// One item loses its login, another is disabled.

@@ -72,3 +72,49 @@ func TestUpdateModeRequest(t *testing.T) {
 	require.Equal(t, "fr", req["language"])
 	require.NotContains(t, req, "products", "update mode names no products")
 }
+
+// A new link asks for the products of --products in Plaid's three roles,
+// and --status shows the linked item's products.
+func TestLinkProductsRequest(t *testing.T) {
+	fastHostedPolling(t)
+	emu, emuURL := startEmulator(t, -1)
+	url, requests := recordingProxy(t, emuURL)
+	path, _ := writeINI(t, t.TempDir(), url)
+
+	b := startTool(t, "-c", path, "--link", "Broker", "--hosted",
+		"--products", "transactions, investments:required_if_supported,liabilities:optional")
+	m := b.stdout.waitFor(t, hostedURLRe, 20*time.Second)
+	_, err := emu.CompleteLink(hostedLinkToken(t, m[1]), "ins_109508", "user_good", plaidemu.GoodPassword)
+	require.NoError(t, err)
+	require.Equal(t, exitOK, b.wait(t, 20*time.Second), b.stderr.String())
+
+	reqs := requests()
+	require.Len(t, reqs, 1)
+	req := reqs[0]
+	require.Equal(t, []any{"transactions"}, req["products"])
+	require.Equal(t, []any{"investments"}, req["required_if_supported_products"])
+	require.Equal(t, []any{"liabilities"}, req["optional_products"])
+	require.Contains(t, req, "transactions", "days_requested goes with the Transactions product")
+
+	res := runTool(t, "-c", path, "--status")
+	require.Equal(t, exitOK, res.code, res.stdout+res.stderr)
+	require.Regexp(t, `^Broker: .*, products transactions(\+investments)?(\+liabilities)?, error none\n$`, res.stdout)
+	t.Logf("status: %s", res.stdout)
+}
+
+// Without --products a new link asks for Transactions alone.
+func TestLinkDefaultProducts(t *testing.T) {
+	fastHostedPolling(t)
+	emu, emuURL := startEmulator(t, -1)
+	url, requests := recordingProxy(t, emuURL)
+	path, _ := writeINI(t, t.TempDir(), url)
+	b := startTool(t, "-c", path, "--link", "Bank", "--hosted")
+	m := b.stdout.waitFor(t, hostedURLRe, 20*time.Second)
+	_, err := emu.CompleteLink(hostedLinkToken(t, m[1]), "ins_109508", "user_good", plaidemu.GoodPassword)
+	require.NoError(t, err)
+	require.Equal(t, exitOK, b.wait(t, 20*time.Second), b.stderr.String())
+	req := requests()[0]
+	require.Equal(t, []any{"transactions"}, req["products"])
+	require.NotContains(t, req, "required_if_supported_products")
+	require.NotContains(t, req, "optional_products")
+}

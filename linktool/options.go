@@ -46,14 +46,16 @@ type options struct {
 	countryCodes       string
 	language           string
 	consentWarningDays int
-	help               bool
+	// products is --products: what a new link asks Plaid for.
+	products string
+	help     bool
 }
 
 const usageText = `linktool links banks to Plaid and keeps the INI file of telegraf-plaid
 (shared with the plaid-sync plugin) up to date.
 
 Usage:
-  linktool -c FILE --link NAME [--hosted] [--listen ADDR] [--timeout DUR]
+  linktool -c FILE --link NAME [--products LIST] [--hosted] [--listen ADDR] [--timeout DUR]
   linktool -c FILE --update NAME [--hosted] [--listen ADDR] [--timeout DUR]
   linktool -c FILE --exchange NAME [--public-token -]
   linktool -c FILE --remove NAME
@@ -100,6 +102,14 @@ Options:
                        (default: [PLAID] country_codes, else US). Plaid knows
                        US GB ES NL FR IE CA DE IT PL DK NO SE EE LT LV PT BE
                        AT FI; your Plaid account must be enabled for them.
+  --products LIST      With --link/--sandbox-link: what the new item gives
+                       plaid-sync, comma-separated: transactions, investments,
+                       liabilities (default transactions). A bare name is
+                       required (Plaid's products: banks without it are not
+                       offered); NAME:required_if_supported adds it where the
+                       bank has it; NAME:optional lets the user add it. Plaid
+                       bills Investments and Liabilities per item and month.
+                       --status shows each item's products.
   --language LANG      Link's language (default: [PLAID] language, else en):
                        da de en es et fr hi it lt lv nl no pl pt ro sv vi.
   --consent-warning-days N
@@ -113,6 +123,7 @@ Options:
 Examples:
   linktool -c plaid.ini --link 'Test Chase'
   linktool -c plaid.ini --link 'Test Chase' --hosted
+  linktool -c plaid.ini --link 'Broker' --products transactions,investments:required_if_supported,liabilities:optional
   linktool -c plaid.ini --update 'Test Chase'
   linktool -c plaid.ini --exchange 'Test Chase'        (then paste the token)
   linktool -c plaid.ini --exchange 'Test Chase' < public-token.txt
@@ -144,7 +155,7 @@ Exit codes:
 // Go's flag package allows.
 func parseOptions(args []string) (options, error) {
 	o := options{listen: defaultListen, timeout: defaultTimeout, institution: defaultInstitution, username: defaultUsername,
-		consentWarningDays: itemhealth.DefaultConsentWarningDays}
+		consentWarningDays: itemhealth.DefaultConsentWarningDays, products: defaultProducts}
 	fs := flag.NewFlagSet("linktool", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 
@@ -168,6 +179,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.username, "username", o.username, "")
 	fs.StringVar(&o.countryCodes, "country-codes", "", "")
 	fs.StringVar(&o.language, "language", "", "")
+	fs.StringVar(&o.products, "products", o.products, "")
 	fs.IntVar(&o.consentWarningDays, "consent-warning-days", o.consentWarningDays, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
@@ -228,6 +240,14 @@ func parseOptions(args []string) (options, error) {
 		return o, errors.New("--consent-warning-days goes with --status")
 	case o.consentWarningDays < 0 || o.consentWarningDays > 365:
 		return o, fmt.Errorf("--consent-warning-days must be 0-365, got %d", o.consentWarningDays)
+	}
+	if set["products"] {
+		if o.action != actionLink && o.action != actionSandboxLink {
+			return o, errors.New("--products goes with --link or --sandbox-link (an item's products are set when it is linked)")
+		}
+		if _, err := parseProducts(o.products); err != nil {
+			return o, fmt.Errorf("--products: %w", err)
+		}
 	}
 	if set["country-codes"] {
 		if _, err := parseCountryCodes(o.countryCodes); err != nil {

@@ -48,10 +48,19 @@ func (a *app) createLinkToken(ctx context.Context, accessToken string, hosted bo
 		update.SetAccountSelectionEnabled(true)
 		req.SetUpdate(*update)
 	} else {
-		req.SetProducts([]plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
-		tx := plaid.NewLinkTokenTransactions()
-		tx.SetDaysRequested(daysRequested)
-		req.SetTransactions(*tx)
+		lp := a.products()
+		req.SetProducts(plaidProducts(lp.required))
+		if len(lp.ifSupported) > 0 {
+			req.SetRequiredIfSupportedProducts(plaidProducts(lp.ifSupported))
+		}
+		if len(lp.optional) > 0 {
+			req.SetOptionalProducts(plaidProducts(lp.optional))
+		}
+		if slices.Contains(lp.all(), "transactions") {
+			tx := plaid.NewLinkTokenTransactions()
+			tx.SetDaysRequested(daysRequested)
+			req.SetTransactions(*tx)
+		}
 	}
 	if hosted {
 		req.SetHostedLink(*plaid.NewLinkTokenCreateHostedLink())
@@ -97,12 +106,16 @@ func (a *app) removeItem(ctx context.Context, accessToken string) error {
 }
 
 func (a *app) sandboxPublicToken(ctx context.Context, institution, username string) (string, error) {
-	req := plaid.NewSandboxPublicTokenCreateRequest(institution, []plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+	// The sandbox has no optional products: it links every product named.
+	lp := a.products()
+	req := plaid.NewSandboxPublicTokenCreateRequest(institution, plaidProducts(lp.all()))
 	opts := plaid.NewSandboxPublicTokenCreateRequestOptions()
 	opts.SetOverrideUsername(username)
-	tx := plaid.NewSandboxPublicTokenCreateRequestOptionsTransactions()
-	tx.SetDaysRequested(daysRequested)
-	opts.SetTransactions(*tx)
+	if slices.Contains(lp.all(), "transactions") {
+		tx := plaid.NewSandboxPublicTokenCreateRequestOptionsTransactions()
+		tx.SetDaysRequested(daysRequested)
+		opts.SetTransactions(*tx)
+	}
 	req.SetOptions(*opts)
 	resp, httpResp, err := a.client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(*req).Execute()
 	if err != nil {

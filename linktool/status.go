@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plaid-sync/telegraf-plaid/internal/itemhealth"
@@ -22,6 +23,7 @@ type itemHealth struct {
 	errorCode   string
 	reason      string    // error_code_reason, for OAuth item errors
 	consent     time.Time // when the item's OAuth consent expires; zero: none
+	products    []string  // /item/get's products
 	checkErr    error     // Plaid could not be asked
 }
 
@@ -107,8 +109,12 @@ func (h itemHealth) line() string {
 	} else if h.reason != "" {
 		code += " (" + h.reason + ")"
 	}
-	return fmt.Sprintf("%s: %s, %s, last success %s, last failure %s, error %s",
-		h.name, h.institution, accounts, when(h.lastSuccess), when(h.lastFailure), code)
+	products := "unknown"
+	if len(h.products) > 0 {
+		products = strings.Join(h.products, "+")
+	}
+	return fmt.Sprintf("%s: %s, %s, last success %s, last failure %s, products %s, error %s",
+		h.name, h.institution, accounts, when(h.lastSuccess), when(h.lastFailure), products, code)
 }
 
 func when(t time.Time) string {
@@ -145,6 +151,13 @@ func (a *app) checkItem(ctx context.Context, it plaidini.Item) itemHealth {
 	}
 	if t, ok := item.GetConsentExpirationTimeOk(); ok && t != nil {
 		h.consent = *t
+	}
+	products := item.GetProducts()
+	if len(products) == 0 {
+		products = item.BilledProducts
+	}
+	for _, p := range products {
+		h.products = append(h.products, string(p))
 	}
 	h.institution = item.GetInstitutionName()
 	if h.institution == "" && item.GetInstitutionId() != "" {

@@ -24,8 +24,8 @@ type Health struct {
 }
 
 // ItemState is the small per-item state other than the sync cursor: the
-// token it belongs to, its accounts, and when health and balances were last
-// polled.
+// token it belongs to, its accounts and products, and when health, balances,
+// liabilities and holdings were last polled.
 type ItemState struct {
 	TokenFingerprint string             `json:"token_fingerprint,omitempty"`
 	Accounts         map[string]Account `json:"accounts,omitempty"`
@@ -35,8 +35,14 @@ type ItemState struct {
 	InstitutionAt    int64              `json:"institution_at,omitempty"`
 	BalancesAt       int64              `json:"balances_at,omitempty"`
 	StatusAt         int64              `json:"status_at,omitempty"`
-	Status           Health             `json:"status"`
-	UpdateStatus     string             `json:"update_status,omitempty"`
+	// Products are the item's products as /item/get last listed them.
+	Products      []string `json:"products,omitempty"`
+	LiabilitiesAt int64    `json:"liabilities_at,omitempty"`
+	HoldingsAt    int64    `json:"holdings_at,omitempty"`
+	// InvestmentTxnsAt is when /investments/transactions/get was last read.
+	InvestmentTxnsAt int64  `json:"investment_txns_at,omitempty"`
+	Status           Health `json:"status"`
+	UpdateStatus     string `json:"update_status,omitempty"`
 }
 
 // meta is the stored form of an item's state and cursor, one JSON value.

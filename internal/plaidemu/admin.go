@@ -50,11 +50,15 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request, path strin
 				writeJSON(w, http.StatusOK, map[string]bool{"enabled": on})
 			}},
 		},
-		"/emulator/reset_cursors":     {{http.MethodPost, e.adminResetCursors}},
-		"/emulator/historical_update": {{http.MethodPost, e.adminHistoricalUpdate}},
-		"/emulator/consent":           {{http.MethodPost, e.adminConsent}},
-		"/emulator/link/complete":     {{http.MethodPost, e.adminLinkComplete}},
-		"/emulator/link/cancel":       {{http.MethodPost, e.adminLinkCancel}},
+		"/emulator/reset_cursors":                   {{http.MethodPost, e.adminResetCursors}},
+		"/emulator/historical_update":               {{http.MethodPost, e.adminHistoricalUpdate}},
+		"/emulator/consent":                         {{http.MethodPost, e.adminConsent}},
+		"/emulator/autopay":                         {{http.MethodPost, e.adminAutopay}},
+		"/emulator/apr":                             {{http.MethodPost, e.adminAPR}},
+		"/emulator/investment_transactions/correct": {{http.MethodPost, e.adminCorrectInvestment}},
+		"/emulator/investment_transactions/remove":  {{http.MethodPost, e.adminRemoveInvestment}},
+		"/emulator/link/complete":                   {{http.MethodPost, e.adminLinkComplete}},
+		"/emulator/link/cancel":                     {{http.MethodPost, e.adminLinkCancel}},
 	}
 	rs, ok := routes[path]
 	if !ok {
@@ -253,4 +257,56 @@ func linkErrorStatus(err error) int {
 		return http.StatusNotFound
 	}
 	return http.StatusBadRequest
+}
+
+// adminItemChange decodes a control request into req (which must have an
+// "item"), runs change and answers ok, or the error.
+func adminItemChange(w http.ResponseWriter, r *http.Request, req any, item func() string, change func() error) {
+	if err := decodeStrict(r, req); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	if item() == "" {
+		adminError(w, http.StatusBadRequest, errors.New(`"item" is required (an item name, item_id or access_token)`))
+		return
+	}
+	if err := change(); err != nil {
+		adminError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (e *Emulator) adminAutopay(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item string `json:"item"`
+		On   bool   `json:"on"`
+	}
+	adminItemChange(w, r, &req, func() string { return req.Item }, func() error { return e.SetAutopay(req.Item, req.On) })
+}
+
+func (e *Emulator) adminAPR(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item      string  `json:"item"`
+		AccountID string  `json:"account_id"`
+		Percent   float64 `json:"apr_percentage"`
+	}
+	adminItemChange(w, r, &req, func() string { return req.Item }, func() error { return e.SetAPR(req.Item, req.AccountID, req.Percent) })
+}
+
+func (e *Emulator) adminCorrectInvestment(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item   string  `json:"item"`
+		ID     string  `json:"investment_transaction_id"`
+		Amount float64 `json:"amount"`
+	}
+	adminItemChange(w, r, &req, func() string { return req.Item }, func() error { return e.CorrectInvestmentTransaction(req.Item, req.ID, req.Amount) })
+}
+
+func (e *Emulator) adminRemoveInvestment(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Item string `json:"item"`
+		ID   string `json:"investment_transaction_id"`
+	}
+	adminItemChange(w, r, &req, func() string { return req.Item }, func() error { return e.RemoveInvestmentTransaction(req.Item, req.ID) })
 }

@@ -20,6 +20,7 @@ func (e *Emulator) runBankDay(it *item, d, end day, live bool, sum *AdvanceSumma
 	if live {
 		changeRecent(it, d, r, sum)
 	}
+	it.investDay(e.cfg.Seed, d)
 	it.bankDay = d
 }
 

@@ -234,7 +234,8 @@ func TestOddBodiesNeverBreakTheServer(t *testing.T) {
 	endpoints := []string{"/link/token/create", "/link/token/get", "/item/public_token/exchange", "/item/get",
 		"/item/remove", "/accounts/get", "/accounts/balance/get", "/transactions/sync", "/transactions/get",
 		"/transactions/refresh", "/institutions/get_by_id", "/sandbox/public_token/create",
-		"/sandbox/item/reset_login", "/sandbox/transactions/create", "/investments/holdings/get", "/liabilities/get"}
+		"/sandbox/item/reset_login", "/sandbox/transactions/create", "/investments/holdings/get", "/liabilities/get",
+		"/investments/transactions/get"}
 	bodies := []string{
 		`{}`,
 		`{"access_token":""}`,

@@ -147,13 +147,13 @@ func dayActivities(it *item, d day, r *rand.Rand) []activity {
 			simple(c, mTransferOut, s.SavingsCents, merchants[mTransferOut].Name+mask(sv))
 			simple(sv, mTransferIn, -s.SavingsCents, merchants[mTransferIn].Name+mask(c))
 		}
-		if cc := ro.credit; cc >= 0 && dom == 25 {
+		if cc := ro.credit; cc >= 0 && dom == cardDueDay && !it.noAutopay {
 			if owed := it.Accounts[cc].Opening + it.Accounts[cc].Posted; owed > 0 {
 				simple(c, mCardPayment, owed, merchants[mCardPayment].Name+mask(cc))
 				simple(cc, mCardPaid, -owed, "")
 			}
 		}
-		if l := ro.loan; l >= 0 && dom == 5 {
+		if l := ro.loan; l >= 0 && dom == loanDueDay && !it.noAutopay {
 			a := it.Accounts[l]
 			cat := catStudentLoan
 			if a.Kind == kindMortgage {

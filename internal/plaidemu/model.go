@@ -203,6 +203,8 @@ type item struct {
 	lastSuccess time.Time
 	lastFailed  time.Time
 	consent     time.Time // zero when the institution has none
+	noAutopay   bool      // the bank makes no card or loan payments (SetAutopay)
+	invTxns     []invTxn  // investment transactions, in date order
 
 	diff diffCache
 }

@@ -18,6 +18,7 @@ const (
 	streamFaults
 	streamRequestIDs
 	streamSchedule
+	streamInvestments
 )
 
 // splitmix64 is a well-mixed 64-bit hash step.

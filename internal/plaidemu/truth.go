@@ -21,6 +21,14 @@ type ItemTruth struct {
 	InstitutionName string         `json:"institution"`
 	Error           string         `json:"error"` // "" or the Plaid error code
 	Accounts        []AccountTruth `json:"accounts"`
+	// Liabilities is what /liabilities/get says today, one per credit card
+	// and loan; empty when the item has none.
+	Liabilities []LiabilityTruth `json:"liabilities,omitempty"`
+	// Holdings is what /investments/holdings/get says today.
+	Holdings []HoldingTruth `json:"holdings,omitempty"`
+	// InvestmentTransactions are the live ones /investments/transactions/get
+	// lists, in date order.
+	InvestmentTransactions []InvestmentTxnTruth `json:"investment_transactions,omitempty"`
 }
 
 // AccountTruth is one account with the totals of its live transactions.
@@ -105,6 +113,13 @@ func (e *Emulator) GroundTruth() GroundTruth {
 			gt.Count++
 			gt.SumCents += t.Amount
 		}
+		for i, a := range it.Accounts {
+			if a.isLiability() {
+				itr.Liabilities = append(itr.Liabilities, it.liabilityTruth(i, e.today))
+			}
+		}
+		itr.Holdings = it.holdingsTruth()
+		itr.InvestmentTransactions = it.investmentTxnsTruth()
 		gt.Items = append(gt.Items, itr)
 	}
 	return gt

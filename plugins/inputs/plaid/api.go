@@ -259,6 +259,7 @@ type itemGetResult struct {
 	InstitutionID string
 	Institution   string
 	Status        Health
+	Products      []string
 }
 
 func (a *api) itemGet(ctx context.Context, accessToken string) (itemGetResult, error) {
@@ -271,6 +272,13 @@ func (a *api) itemGet(ctx context.Context, accessToken string) (itemGetResult, e
 		ItemID:        item.ItemId,
 		InstitutionID: item.GetInstitutionId(),
 		Institution:   item.GetInstitutionName(),
+	}
+	products := item.GetProducts()
+	if len(products) == 0 {
+		products = item.BilledProducts
+	}
+	for _, pr := range products {
+		h.Products = append(h.Products, string(pr))
 	}
 	if pe, ok := item.GetErrorOk(); ok && pe != nil && pe.ErrorCode != "" {
 		h.Status.ErrorCode = pe.ErrorCode

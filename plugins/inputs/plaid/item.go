@@ -87,6 +87,9 @@ func (p *Plaid) gatherItem(ctx context.Context, api *api, acc telegraf.TrackingA
 		p.refreshHealth(ctx, api, item, &meta, syncErr)
 		if syncErr == nil || isTransient(syncErr) {
 			p.pollBalances(ctx, api, acc, item, &meta)
+			p.pollLiabilities(ctx, api, acc, item, &meta)
+			p.pollHoldings(ctx, api, acc, item, &meta)
+			p.pollInvestmentTransactions(ctx, api, acc, item, &meta)
 		}
 	}
 
@@ -200,6 +203,7 @@ func (p *Plaid) refreshHealth(ctx context.Context, api *api, item configuredItem
 	meta.StatusAt = now.Unix()
 	meta.Status = health.Status
 	meta.ItemID = health.ItemID
+	meta.Products = health.Products
 	if health.InstitutionID != meta.InstitutionID {
 		meta.InstitutionID, meta.Institution, meta.InstitutionAt = health.InstitutionID, "", 0
 	}
@@ -214,7 +218,7 @@ func (p *Plaid) refreshHealth(ctx context.Context, api *api, item configuredItem
 		}
 	}
 	p.saveHealth(item.Name, func(m *ledger.ItemState) {
-		m.StatusAt, m.Status, m.ItemID = meta.StatusAt, meta.Status, meta.ItemID
+		m.StatusAt, m.Status, m.ItemID, m.Products = meta.StatusAt, meta.Status, meta.ItemID, meta.Products
 		m.InstitutionID, m.Institution, m.InstitutionAt = meta.InstitutionID, meta.Institution, meta.InstitutionAt
 	})
 }

@@ -75,6 +75,20 @@ type Plaid struct {
 	ReplayWindow       config.Duration `toml:"replay_window"`
 	Linktool           string          `toml:"linktool"`
 	ConsentWarningDays int             `toml:"consent_warning_days"`
+	// Liabilities turns plaid_liability on; it is polled once per
+	// LiabilitiesInterval (liabilities.go).
+	Liabilities         bool            `toml:"liabilities"`
+	LiabilitiesInterval config.Duration `toml:"liabilities_interval"`
+	// Holdings turns plaid_holding on; it is polled once per
+	// HoldingsInterval (holdings.go).
+	Holdings         bool            `toml:"holdings"`
+	HoldingsInterval config.Duration `toml:"holdings_interval"`
+	// InvestmentTransactions turns plaid_investment_transaction on; each
+	// poll reads InvestmentTransactionsWindow again
+	// (investment_transactions.go).
+	InvestmentTransactions         bool            `toml:"investment_transactions"`
+	InvestmentTransactionsInterval config.Duration `toml:"investment_transactions_interval"`
+	InvestmentTransactionsWindow   config.Duration `toml:"investment_transactions_window"`
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
@@ -178,6 +192,15 @@ func New() *Plaid {
 		Linktool:           "linktool",
 		SelfCheck:          defaultSelfCheck(),
 		ConsentWarningDays: itemhealth.DefaultConsentWarningDays,
+
+		Liabilities:         true,
+		LiabilitiesInterval: config.Duration(12 * time.Hour),
+		Holdings:            true,
+		HoldingsInterval:    config.Duration(12 * time.Hour),
+
+		InvestmentTransactions:         true,
+		InvestmentTransactionsInterval: config.Duration(12 * time.Hour),
+		InvestmentTransactionsWindow:   config.Duration(30 * 24 * time.Hour),
 	}
 }
 
@@ -209,6 +232,10 @@ func (p *Plaid) validate() error {
 		{"request_timeout", p.RequestTimeout, time.Second, "a Plaid call needs time"},
 		{"replay_interval", p.ReplayInterval, time.Minute, "set replay_window = \"0s\" to turn replay off"},
 		{"replay_window", p.ReplayWindow, 0, ""},
+		{"liabilities_interval", p.LiabilitiesInterval, 0, ""},
+		{"holdings_interval", p.HoldingsInterval, 0, ""},
+		{"investment_transactions_interval", p.InvestmentTransactionsInterval, 0, ""},
+		{"investment_transactions_window", p.InvestmentTransactionsWindow, 24 * time.Hour, "corrections are found by reading this many days again"},
 	} {
 		if time.Duration(d.val) < d.min {
 			msg := fmt.Sprintf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min)
