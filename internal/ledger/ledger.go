@@ -146,6 +146,10 @@ func faultsPanic() func() {
 	return func() { debug.SetPanicOnFault(prev) }
 }
 
+// denseFill is how full bbolt leaves a page it splits in the buckets that
+// mostly grow (its default is half).
+const denseFill = 0.9
+
 // itemTx is one transaction over one item's buckets.
 type itemTx struct {
 	name    string
@@ -188,6 +192,9 @@ func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 				return err
 			}
 		}
+		// Points and the index are written far more than they are
+		// deleted: packed pages make a smaller file to map and copy.
+		it.points.FillPercent, it.txs.FillPercent = denseFill, denseFill
 		if err := dropDelivered(it.outbox, delivered); err != nil {
 			return err
 		}
