@@ -330,8 +330,9 @@ func (e *Emulator) Close() error {
 
 // connTracker knows the server's connections and their states.
 type connTracker struct {
-	mu    sync.Mutex
-	conns map[net.Conn]http.ConnState
+	mu     sync.Mutex
+	conns  map[net.Conn]http.ConnState
+	opened atomic.Int64 // connections accepted since the stats were reset
 }
 
 func (t *connTracker) track(c net.Conn, state http.ConnState) {
@@ -341,6 +342,9 @@ func (t *connTracker) track(c net.Conn, state http.ConnState) {
 		t.conns = map[net.Conn]http.ConnState{}
 	}
 	switch state {
+	case http.StateNew:
+		t.opened.Add(1)
+		t.conns[c] = state
 	case http.StateHijacked, http.StateClosed:
 		delete(t.conns, c)
 	default:
