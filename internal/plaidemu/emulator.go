@@ -62,7 +62,7 @@ func New(cfg Config) (*Emulator, error) {
 		hosted:       map[string]*linkToken{},
 		tokenRand:    newRand(uint64(cfg.Seed), streamTokens),
 		rateLimits:   cfg.RateLimits,
-		limiter:      newRateLimiter(),
+		limiter:      newRateLimiter(cfg.RateLimitWindow),
 		done:         make(chan struct{}),
 	}
 	e.faults.rand = newRand(uint64(cfg.Seed), streamFaults)
