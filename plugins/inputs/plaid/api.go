@@ -44,9 +44,13 @@ type api struct {
 
 // newAPI builds the client; concurrency is how many calls may be in flight
 // at once (max_concurrency).
-func newAPI(o plaidapi.Options, concurrency int) *api {
+func newAPI(o plaidapi.Options, concurrency int, limiter *clientLimiter) *api {
 	counting := o
-	counting.Transport = &countingTransport{next: transportOrDefault(o.Transport, concurrency)}
+	var rt http.RoundTripper = transportOrDefault(o.Transport, concurrency)
+	if limiter != nil {
+		rt = &limitedTransport{next: rt, limiter: limiter}
+	}
+	counting.Transport = &countingTransport{next: rt}
 	httpClient := counting.HTTPClient()
 	return &api{
 		baseURL:  o.BaseURL,

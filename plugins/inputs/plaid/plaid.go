@@ -1,6 +1,7 @@
 package plaid
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -65,6 +66,9 @@ type Plaid struct {
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
+	// ClientRateLimits overrides Plaid's per-client limits, calls a minute
+	// per endpoint, that the plugin spreads its calls within.
+	ClientRateLimits map[string]int `toml:"client_rate_limits"`
 	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
@@ -92,6 +96,10 @@ type Plaid struct {
 
 	balanceMu   sync.Mutex
 	balanceErrs map[string]error // item -> its last balance poll's failure
+
+	limiter    *clientLimiter
+	rateWindow time.Duration // what client_rate_limits count in; a minute but in tests
+	schedule   itemSchedule
 }
 
 func (*Plaid) SampleConfig() string {
@@ -111,6 +119,7 @@ func (p *Plaid) Init() error {
 		p.Log.Warn(warning)
 	}
 	accounts.warnSkipped(p.Log, p.Linktool)
+	p.limiter = newClientLimiter(p.clientRateLimits(), 1, cmp.Or(p.rateWindow, time.Minute))
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
@@ -204,6 +213,7 @@ func (p *Plaid) validate() error {
 	if p.MaxConcurrency < 1 || p.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
 	}
+	errs = append(errs, validateClientRateLimits(p.ClientRateLimits)...)
 	if p.ConsentWarningDays < 0 || p.ConsentWarningDays > 365 {
 		errs = append(errs, fmt.Errorf("consent_warning_days: %d is outside 0-365", p.ConsentWarningDays))
 	}
@@ -241,7 +251,9 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 		acc.AddError(err)
 		return nil
 	}
-	p.results = append(p.gatherItems(ctx, api, tacc, items), p.reportSkipped(acc)...)
+	results := inItemOrder(items, p.gatherItems(ctx, api, tacc, p.schedule.order(items)))
+	p.schedule.note(results, p.now())
+	p.results = append(results, p.reportSkipped(acc)...)
 	p.settleDeliveries()
 	p.selfCheck(ctx, acc, p.results)
 	if err := p.ledger.Checkpoint(); err != nil {
