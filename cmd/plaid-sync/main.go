@@ -35,6 +35,7 @@ type options struct {
 	pollInterval         time.Duration
 	pollIntervalDisabled bool
 	once                 bool
+	shardPlan            bool
 	demo                 bool
 	version              bool
 	cpuProfile           string
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.pollInterval, "poll_interval", 0, "also gather on this interval; by default the plugin gathers only when Telegraf writes a newline to stdin")
 	fs.BoolVar(&o.pollIntervalDisabled, "poll_interval_disabled", false, "gather only on newlines from stdin (the default; for signal = \"STDIN\")")
 	fs.BoolVar(&o.once, "once", false, "gather once: line protocol to stdout, a summary to stderr; exit status 1 when an item failed")
+	fs.BoolVar(&o.shardPlan, "shard-plan", false, "with -once: print which instance of the config's shard = \"I/N\" syncs each item, and exit")
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in Plaid emulator with sandbox items, no keys needed")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
@@ -119,6 +121,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.SetLevel(level)
 	}
 	p.Log = log
+	if o.shardPlan {
+		if err := p.ShardPlan(stdout); err != nil {
+			log.Errorf("%s: %v", o.configPath, err)
+			return 1
+		}
+		return 0
+	}
 	if err := p.Init(); err != nil {
 		log.Errorf("%s: %v", o.configPath, err)
 		return 1

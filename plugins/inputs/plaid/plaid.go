@@ -69,6 +69,9 @@ type Plaid struct {
 	// ClientRateLimits overrides Plaid's per-client limits, calls a minute
 	// per endpoint, that the plugin spreads its calls within.
 	ClientRateLimits map[string]int `toml:"client_rate_limits"`
+	// Shard is "I/N": this instance syncs the items whose name hashes to I
+	// of N instances; "" syncs them all.
+	Shard string `toml:"shard"`
 	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
@@ -110,7 +113,11 @@ func (p *Plaid) Init() error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	accounts, err := openAccountsFile(p.AccountsFile)
+	sh, err := parseShard(p.Shard)
+	if err != nil {
+		return err
+	}
+	accounts, err := openAccountsFile(p.AccountsFile, sh)
 	if err != nil {
 		return err
 	}
@@ -119,7 +126,7 @@ func (p *Plaid) Init() error {
 		p.Log.Warn(warning)
 	}
 	accounts.warnSkipped(p.Log, p.Linktool)
-	p.limiter = newClientLimiter(p.clientRateLimits(), 1, cmp.Or(p.rateWindow, time.Minute))
+	p.limiter = newClientLimiter(p.clientRateLimits(), sh.count, cmp.Or(p.rateWindow, time.Minute))
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
@@ -214,6 +221,9 @@ func (p *Plaid) validate() error {
 		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
 	}
 	errs = append(errs, validateClientRateLimits(p.ClientRateLimits)...)
+	if _, err := parseShard(p.Shard); err != nil {
+		errs = append(errs, err)
+	}
 	if p.ConsentWarningDays < 0 || p.ConsentWarningDays > 365 {
 		errs = append(errs, fmt.Errorf("consent_warning_days: %d is outside 0-365", p.ConsentWarningDays))
 	}
