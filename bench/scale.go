@@ -22,6 +22,7 @@ type ScaleResult struct {
 	SteadyWall           time.Duration // per gather, median
 	SteadyCPU            time.Duration // per gather, mean
 	PeakRSS              int64         // bytes, the process's high-water mark
+	AtPeak               MemorySample  // the largest of samples every 200 ms
 	StateBytes           int64         // the state file after the backfill
 	SyncCallsPerItemGath float64       // /transactions/sync per item per steady gather
 }
@@ -53,8 +54,10 @@ func (env *Env) scale(items int) (ScaleResult, error) {
 		return res, err
 	}
 	defer proc.Kill()
+	stopSampling := proc.SampleMemory(200 * time.Millisecond)
 	cpu0, err := processCPU(proc.PID())
 	if err != nil {
+		stopSampling()
 		return res, err
 	}
 	g, err := proc.Gather(items, 30*time.Minute)
@@ -98,6 +101,7 @@ func (env *Env) scale(items int) (ScaleResult, error) {
 	if s, err := emu.Stats(); err == nil {
 		res.SyncCallsPerItemGath = float64(s.Calls[endpointSync]) / float64(items*steadyGathers)
 	}
+	res.AtPeak = stopSampling()
 	if res.PeakRSS, err = statusField(proc.PID(), "VmHWM:"); err != nil {
 		return res, err
 	}
@@ -161,8 +165,8 @@ func ScaleRows(results []ScaleResult) []Row {
 		rows = append(rows, Row{
 			Metric: fmt.Sprintf("7. scale, %d items (30 days x 3 a day, max_concurrency 4)", r.Items),
 			Target: target,
-			Measured: fmt.Sprintf("backfill %.2f s wall / %.2f s CPU (%.1f µs per transaction, %d); peak RSS %.1f MiB; state file %.0f B per transaction; steady gather %.0f ms wall / %.0f ms CPU (%.3f ms CPU per item, %.2f syncs per item)",
-				r.BackfillWall.Seconds(), r.BackfillCPU.Seconds(), perTx, r.Transactions, float64(r.PeakRSS)/(1<<20),
+			Measured: fmt.Sprintf("backfill %.2f s wall / %.2f s CPU (%.1f µs per transaction, %d); peak RSS %.1f MiB (largest sample: %.1f MiB anonymous, %.1f MiB state store map); state file %.0f B per transaction; steady gather %.0f ms wall / %.0f ms CPU (%.3f ms CPU per item, %.2f syncs per item)",
+				r.BackfillWall.Seconds(), r.BackfillCPU.Seconds(), perTx, r.Transactions, float64(r.PeakRSS)/(1<<20), float64(r.AtPeak.Anon)/(1<<20), float64(r.AtPeak.Store)/(1<<20),
 				float64(r.StateBytes)/float64(max(r.Transactions, 1)), float64(r.SteadyWall.Milliseconds()), float64(r.SteadyCPU.Milliseconds()), perItem, r.SyncCallsPerItemGath),
 			Verdict: verdict,
 		})

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,6 +67,8 @@ type Ledger struct {
 	// state is read several times per gather.
 	metasMu sync.RWMutex
 	metas   map[string]cachedMeta
+
+	sinceRelease atomic.Int64 // changes committed since the pages were last dropped
 }
 
 type cachedMeta struct {
