@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,7 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	goBench := fs.String("gobench", "", "output of `go test -bench` with the reference benchmarks, for the CPU floor")
 	markdown := fs.String("markdown", "", "also write the table as Markdown to this file")
 	profiles := fs.String("profiles", "", "write CPU and heap profiles of a 50,000-transaction backfill to this directory")
-	only := fs.String("only", "economy,backfill,latency,linking", "scenarios to run, comma-separated")
+	only := fs.String("only", "economy,backfill,latency,linking,scale", "scenarios to run, comma-separated")
+	scaleItems := fs.String("scale-items", "10,1000", "item counts of the scale table, comma-separated (10000 takes about 15 minutes: steady gathers are paced by the per-client limits)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -106,6 +108,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if want["linking"] {
 		r, err := env.Linking()
 		add("5. linking", r, err)
+	}
+	if want["scale"] {
+		var sizes []int
+		for _, f := range strings.Split(*scaleItems, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintf(stderr, "plaid-bench: -scale-items: %q is not a positive count\n", f)
+				return 2
+			}
+			sizes = append(sizes, n)
+		}
+		results, err := env.Scale(sizes)
+		add("7. scale", bench.ScaleRows(results), err)
 	}
 
 	fmt.Fprintln(stdout)

@@ -45,6 +45,7 @@ type options struct {
 	pollIntervalDisabled bool
 	gatherAtStart        bool
 	once                 bool
+	shardPlan            bool
 	demo                 bool
 	version              bool
 	cpuProfile           string
@@ -65,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.pollIntervalDisabled, "poll_interval_disabled", false, "gather only on newlines from stdin (the default; for signal = \"STDIN\")")
 	fs.BoolVar(&o.gatherAtStart, "gather_at_start", true, "gather as soon as the process starts, before the first newline (false: wait for Telegraf's first newline)")
 	fs.BoolVar(&o.once, "once", false, "gather once: line protocol to stdout, a summary to stderr; exit status 1 when an item failed")
+	fs.BoolVar(&o.shardPlan, "shard-plan", false, "with -once: print which instance of the config's shard = \"I/N\" syncs each item, and exit")
 	fs.BoolVar(&o.demo, "demo", false, "run against the project's Plaid emulator (plaid-emulator, started for the demo) with sandbox items, no keys needed")
 	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version of this build, and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
@@ -162,6 +164,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.SetLevel(level)
 	}
 	p.Log = log
+	if o.shardPlan {
+		if err := p.ShardPlan(stdout); err != nil {
+			log.Errorf("%s: %v", o.configPath, err)
+			return exitUsage
+		}
+		return exitOK
+	}
 	if o.once {
 		p.GiveUpUnreachable = true
 		log.Infof("read %s: accounts in %s, state in %s", o.configPath, p.AccountsFile, p.StateDir)

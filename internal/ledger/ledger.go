@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -59,6 +61,62 @@ type Ledger struct {
 	mu           sync.Mutex // guards what follows
 	lastSnapshot time.Time
 	delivered    map[string][]uint64 // outbox entries delivered, not yet deleted
+
+	// metas holds each item's state and cursor as last read or committed,
+	// so that a gather that changes nothing decodes nothing: an item's
+	// state is read several times per gather.
+	metasMu sync.RWMutex
+	metas   map[string]cachedMeta
+
+	sinceRelease atomic.Int64 // changes committed since the pages were last dropped
+}
+
+type cachedMeta struct {
+	st ItemState
+	c  Cursor
+}
+
+// copied is the cached value with a map of its own, since callers change
+// what they get.
+func (m *cachedMeta) copied() (ItemState, Cursor) {
+	st := m.st
+	st.Accounts = maps.Clone(m.st.Accounts)
+	return st, m.c
+}
+
+func (l *Ledger) cachedItem(name string) (cachedMeta, bool) {
+	l.metasMu.RLock()
+	defer l.metasMu.RUnlock()
+	m, ok := l.metas[name]
+	return m, ok
+}
+
+// remember caches what a read found, unless a commit got there first.
+func (l *Ledger) remember(name string, st ItemState, c Cursor) {
+	l.metasMu.Lock()
+	defer l.metasMu.Unlock()
+	if l.metas == nil {
+		l.metas = make(map[string]cachedMeta)
+	}
+	if _, ok := l.metas[name]; !ok {
+		l.metas[name] = cachedMeta{st: st, c: c}
+	}
+}
+
+func (l *Ledger) forget(name string) {
+	l.metasMu.Lock()
+	defer l.metasMu.Unlock()
+	delete(l.metas, name)
+}
+
+// committed caches what a commit wrote.
+func (l *Ledger) committed(name string, m *cachedMeta) {
+	l.metasMu.Lock()
+	defer l.metasMu.Unlock()
+	if l.metas == nil {
+		l.metas = make(map[string]cachedMeta)
+	}
+	l.metas[name] = *m
 }
 
 // ErrInUse says that another process holds the ledger.
@@ -91,6 +149,10 @@ func faultsPanic() func() {
 	return func() { debug.SetPanicOnFault(prev) }
 }
 
+// denseFill is how full bbolt leaves a page it splits in the buckets that
+// mostly grow (its default is half).
+const denseFill = 0.9
+
 // itemTx is one transaction over one item's buckets.
 type itemTx struct {
 	name    string
@@ -99,15 +161,24 @@ type itemTx struct {
 	points  *bolt.Bucket
 	staging *bolt.Bucket
 	outbox  *bolt.Bucket
+	// wrote is the state and cursor this transaction stored, cached once
+	// it commits.
+	wrote *cachedMeta
 }
 
 func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 	defer faultsPanic()()
 	defer guard(&err)
 	delivered := l.takeDelivered(item)
+	var it *itemTx
 	defer func() {
 		if err != nil {
 			l.putBackDelivered(item, delivered)
+			// A failed commit may or may not have reached the file: read
+			// it again.
+			l.forget(item)
+		} else if it != nil && it.wrote != nil {
+			l.committed(item, it.wrote)
 		}
 	}()
 	return l.db.Update(func(tx *bolt.Tx) error {
@@ -115,7 +186,7 @@ func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 		if err != nil {
 			return err
 		}
-		it := &itemTx{name: item, bucket: b}
+		it = &itemTx{name: item, bucket: b}
 		for _, sub := range []struct {
 			name []byte
 			dst  **bolt.Bucket
@@ -124,6 +195,9 @@ func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 				return err
 			}
 		}
+		// Points and the index are written far more than they are
+		// deleted: packed pages make a smaller file to map and copy.
+		it.points.FillPercent, it.txs.FillPercent = denseFill, denseFill
 		if err := dropDelivered(it.outbox, delivered); err != nil {
 			return err
 		}
@@ -164,10 +238,18 @@ func (l *Ledger) Items() (names []string, err error) {
 // Item returns an item's state and sync cursor; an unknown item has zero
 // values.
 func (l *Ledger) Item(name string) (st ItemState, c Cursor, err error) {
+	if m, ok := l.cachedItem(name); ok {
+		st, c = m.copied()
+		return st, c, nil
+	}
 	err = l.view(name, func(it *itemTx) error {
 		st, c, err = it.meta()
 		return err
 	})
+	if err == nil {
+		l.remember(name, st, c)
+		st.Accounts = maps.Clone(st.Accounts)
+	}
 	return st, c, err
 }
 
@@ -196,7 +278,12 @@ func (it *itemTx) putMeta(st *ItemState, c *Cursor) error {
 	if err != nil {
 		return err
 	}
-	return it.bucket.Put(keyMeta, raw)
+	if err := it.bucket.Put(keyMeta, raw); err != nil {
+		return err
+	}
+	it.wrote = &cachedMeta{st: *st, c: *c}
+	it.wrote.st.Accounts = maps.Clone(st.Accounts)
+	return nil
 }
 
 func seqKey(seq uint64) []byte {

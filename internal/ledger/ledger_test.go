@@ -326,3 +326,41 @@ func TestOnlyTheLedgerImportsBbolt(t *testing.T) {
 	}
 	require.Equal(t, []string{"github.com/plaid-sync/telegraf-plaid/internal/ledger"}, importers)
 }
+
+// The item state is kept in memory between reads: what a caller changes in
+// the value it got stays its own, and what a commit writes is what the next
+// read returns, in this process and after a reopen.
+func TestItemStateReadBackIsTheCommittedOne(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir)
+	require.NoError(t, l.UpdateItem(item, func(s *ItemState) {
+		s.Accounts = map[string]Account{"acc1": {Name: "Checking"}}
+	}))
+	st, _, err := l.Item(item)
+	require.NoError(t, err)
+	st.Accounts["acc1"] = Account{Name: "changed by the caller"}
+	st.Accounts["acc2"] = Account{Name: "added by the caller"}
+
+	require.NoError(t, l.UpdateItem(item, func(s *ItemState) {
+		s.BalancesAt = 42
+		s.Accounts["acc3"] = Account{Name: "Savings"}
+	}))
+	want := map[string]Account{"acc1": {Name: "Checking"}, "acc3": {Name: "Savings"}}
+	st, _, err = l.Item(item)
+	require.NoError(t, err)
+	require.Equal(t, want, st.Accounts)
+	require.EqualValues(t, 42, st.BalancesAt)
+
+	c := stage(t, l, "c1", false, added(txn("t1", 5, "2026-01-02"))...)
+	require.Equal(t, Applying, c.Phase)
+	_, got, err := l.Item(item)
+	require.NoError(t, err)
+	require.Equal(t, c, got)
+
+	require.NoError(t, l.Close())
+	l = openTest(t, dir)
+	st, got, err = l.Item(item)
+	require.NoError(t, err)
+	require.Equal(t, want, st.Accounts)
+	require.Equal(t, c, got)
+}

@@ -154,6 +154,10 @@ func dropDelivered(outbox *bolt.Bucket, seqs []uint64) error {
 	return nil
 }
 
+// settleReleaseItems is how many items' outboxes a settle must touch before
+// the pages it read are dropped from memory.
+const settleReleaseItems = 100
+
 // SettleDelivered deletes the outbox entries of every group reported
 // delivered, in one commit.
 func (l *Ledger) SettleDelivered() (err error) {
@@ -189,6 +193,11 @@ func (l *Ledger) SettleDelivered() (err error) {
 		for item, seqs := range pending {
 			l.putBackDelivered(item, seqs)
 		}
+		return err
 	}
-	return err
+	// At the end of a backfill this commit touched every item's outbox.
+	if len(items) >= settleReleaseItems {
+		l.releaseMemory()
+	}
+	return nil
 }

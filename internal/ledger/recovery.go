@@ -153,10 +153,11 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 	db, err = bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:  lockTimeout,
 		ReadOnly: readOnly,
-		// The freelist is rebuilt at open rather than written at every
-		// commit: commits are frequent (two per sync page) and opens rare.
-		FreelistType:   bolt.FreelistMapType,
-		NoFreelistSync: true,
+		// The freelist is stored: rebuilding it at open would read every
+		// page of the file, memory that grows with the number of items.
+		// A gather that finds nothing new commits nothing, so writing it
+		// costs little.
+		FreelistType: bolt.FreelistMapType,
 	})
 	if err != nil {
 		return nil, err
@@ -168,62 +169,115 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 	return db, nil
 }
 
-// check walks bbolt's own structure, then decodes every record.
+// checkReleaseEvery is how often the check drops the pages it has read,
+// which bounds its memory whatever the file's size.
+const checkReleaseEvery = 5 * time.Millisecond
+
+// check walks bbolt's own structure, then decodes every record. It reads
+// every page, dropping them from memory as it goes.
 func check(db *bolt.DB) error {
 	return db.View(func(tx *bolt.Tx) error {
+		// The read transaction keeps the mapping in place meanwhile.
+		done := make(chan struct{})
+		released := make(chan struct{})
+		go func() {
+			defer close(released)
+			tick := time.NewTicker(checkReleaseEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					releaseMapping(db)
+				}
+			}
+		}()
+		defer func() { close(done); <-released }()
+		// Every page is read here first, in this goroutine, where a page
+		// that bbolt finds damaged panics into an error; tx.Check reads
+		// them again in a goroutine of its own, where a panic could not be
+		// recovered.
+		if err := walkAll(tx); err != nil {
+			return err
+		}
+		if err := checkRecords(tx); err != nil {
+			return err
+		}
 		for err := range tx.Check() {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
-		items := tx.Bucket(bucketItems)
-		if items == nil {
-			return nil
-		}
-		return items.ForEachBucket(func(name []byte) error {
-			b := items.Bucket(name)
-			if _, _, err := decodeMeta(string(name), b.Get(keyMeta)); err != nil {
-				return err
-			}
-			bad := func(what string) error { return fmt.Errorf("item %q, %s: %w", name, what, ErrCorrupt) }
-			if pts := b.Bucket(bucketPoints); pts != nil {
-				if err := pts.ForEach(func(k, v []byte) error {
-					if _, err := decodePoint(v); err != nil || len(k) != len(Key{}) {
-						return bad("a point")
-					}
-					return nil
-				}); err != nil {
-					return err
+		return nil
+	})
+}
+
+// walkAll reads every key of every bucket.
+func walkAll(tx *bolt.Tx) error {
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				if sub := b.Bucket(k); sub != nil {
+					return walk(sub)
 				}
-			}
-			if txs := b.Bucket(bucketTx); txs != nil {
-				if err := txs.ForEach(func(_, v []byte) error {
-					if len(v) != len(Key{}) {
-						return bad("the transaction index")
-					}
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			if st := b.Bucket(bucketStaging); st != nil {
-				if err := st.ForEach(func(_, v []byte) error {
-					if _, err := decodeChanges(v); err != nil {
-						return bad("a staged page")
-					}
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			if ob := b.Bucket(bucketOutbox); ob != nil {
-				return ob.ForEach(func(_, v []byte) error {
-					if _, err := decodeOutboxEntry(v); err != nil {
-						return bad("the outbox")
-					}
-					return nil
-				})
 			}
 			return nil
 		})
+	}
+	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+}
+
+// checkRecords decodes every record the ledger reads.
+func checkRecords(tx *bolt.Tx) error {
+	items := tx.Bucket(bucketItems)
+	if items == nil {
+		return nil
+	}
+	return items.ForEachBucket(func(name []byte) error {
+		b := items.Bucket(name)
+		if _, _, err := decodeMeta(string(name), b.Get(keyMeta)); err != nil {
+			return err
+		}
+		bad := func(what string) error { return fmt.Errorf("item %q, %s: %w", name, what, ErrCorrupt) }
+		if pts := b.Bucket(bucketPoints); pts != nil {
+			if err := pts.ForEach(func(k, v []byte) error {
+				if _, err := decodePoint(v); err != nil || len(k) != len(Key{}) {
+					return bad("a point")
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if txs := b.Bucket(bucketTx); txs != nil {
+			if err := txs.ForEach(func(_, v []byte) error {
+				if len(v) != len(Key{}) {
+					return bad("the transaction index")
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if st := b.Bucket(bucketStaging); st != nil {
+			if err := st.ForEach(func(_, v []byte) error {
+				if _, err := decodeChanges(v); err != nil {
+					return bad("a staged page")
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if ob := b.Bucket(bucketOutbox); ob != nil {
+			return ob.ForEach(func(_, v []byte) error {
+				if _, err := decodeOutboxEntry(v); err != nil {
+					return bad("the outbox")
+				}
+				return nil
+			})
+		}
+		return nil
 	})
 }
 

@@ -19,12 +19,18 @@ import (
 // meanwhile.
 func (l *Ledger) releaseMemory() {
 	_ = l.db.View(func(*bolt.Tx) error {
-		start := l.db.Info().Data
-		if size := mappingSize(start); size > 0 {
-			_, _, _ = unix.Syscall(unix.SYS_MADVISE, start, size, unix.MADV_DONTNEED)
-		}
+		releaseMapping(l.db)
 		return nil
 	})
+}
+
+// releaseMapping drops db's mapped pages; the caller holds a read
+// transaction.
+func releaseMapping(db *bolt.DB) {
+	start := db.Info().Data
+	if size := mappingSize(start); size > 0 {
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, start, size, unix.MADV_DONTNEED)
+	}
 }
 
 // mappingSize returns the length of the memory mapping that begins at start,

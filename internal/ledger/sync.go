@@ -9,10 +9,21 @@ import (
 // commits cost less CPU.
 const commitBatch = 2000
 
-// releaseAfter is how many changes a commit must apply before the pages it
-// touched are dropped from memory: only large applies are worth the system
-// calls.
+// releaseAfter is how many changes commits must apply, over all items,
+// before the pages they touched are dropped from memory: only that much is
+// worth the system calls, and counting across items keeps a backfill of
+// many small items from keeping the whole file resident.
 const releaseAfter = 500
+
+// appliedChanges counts changes committed and drops the file's pages from
+// memory once releaseAfter of them accumulated.
+func (l *Ledger) appliedChanges(n int) {
+	if l.sinceRelease.Add(int64(n)) < releaseAfter {
+		return
+	}
+	l.sinceRelease.Store(0)
+	l.releaseMemory()
+}
 
 // Page is one /transactions/sync response as the ledger keeps it.
 type Page struct {
@@ -117,13 +128,9 @@ func (l *Ledger) RejectCursor(item string) error {
 // process killed half way resumes with the first page not applied.
 func (l *Ledger) Apply(item string, shape Shape, emit func(Group) error) (Counts, error) {
 	var counts Counts
-	total := 0
 	for {
 		_, c, err := l.Item(item)
 		if err != nil || c.Phase != Applying && c.Phase != Reconciling {
-			if total >= releaseAfter {
-				l.releaseMemory()
-			}
 			return counts, err
 		}
 		var q queue
@@ -182,9 +189,7 @@ func (l *Ledger) Apply(item string, shape Shape, emit func(Group) error) (Counts
 		if err != nil {
 			return counts, err
 		}
-		if total += applied; applied >= releaseAfter {
-			l.releaseMemory()
-		}
+		l.appliedChanges(applied)
 		groups := q.groups(item)
 		if err := l.journal.record(groups...); err != nil {
 			return counts, err

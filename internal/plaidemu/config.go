@@ -25,6 +25,9 @@ type Config struct {
 	// RateLimits enforces Plaid's documented per-item and per-client
 	// per-minute limits.
 	RateLimits bool
+	// RateLimitWindow is the window the limits count calls in; zero means
+	// Plaid's minute. A shorter one lets a test reach the limits quickly.
+	RateLimitWindow time.Duration
 	// NotReadySyncs is how many /transactions/sync calls are answered
 	// NOT_READY for an item linked through Link or /sandbox/public_token/create
 	// (pre-seeded items are ready); default 1; -1 means 0.
@@ -51,7 +54,7 @@ type Config struct {
 // Limits of the configuration, chosen so that a mistaken value fails fast
 // instead of exhausting memory.
 const (
-	maxItems       = 1000
+	maxItems       = 10000
 	maxHistoryDays = 730
 	maxTxPerDay    = 500
 	// maxGenerated bounds Items x HistoryDays x TxPerDay: about 1 GB of

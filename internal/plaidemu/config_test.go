@@ -90,3 +90,19 @@ func TestAdvanceValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2027-03-14", sum.Today)
 }
+
+// The emulator serves 10,000 items, each with its own name and token.
+func TestTenThousandItems(t *testing.T) {
+	e, err := plaidemu.New(plaidemu.Config{Items: 10000, HistoryDays: 30, TxPerDay: 3})
+	require.NoError(t, err)
+	items := e.Items()
+	require.Len(t, items, 10000)
+	names, tokens := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		names[it.Name], tokens[it.AccessToken] = true, true
+	}
+	require.Len(t, names, 10000)
+	require.Len(t, tokens, 10000)
+	_, err = plaidemu.New(plaidemu.Config{Items: 10001, HistoryDays: 1, TxPerDay: 1})
+	require.ErrorContains(t, err, "up to 10000")
+}

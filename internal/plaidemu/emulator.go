@@ -62,7 +62,7 @@ func New(cfg Config) (*Emulator, error) {
 		hosted:       map[string]*linkToken{},
 		tokenRand:    newRand(uint64(cfg.Seed), streamTokens),
 		rateLimits:   cfg.RateLimits,
-		limiter:      newRateLimiter(),
+		limiter:      newRateLimiter(cfg.RateLimitWindow),
 		done:         make(chan struct{}),
 	}
 	e.faults.rand = newRand(uint64(cfg.Seed), streamFaults)
@@ -333,8 +333,9 @@ func (e *Emulator) Close() error {
 
 // connTracker knows the server's connections and their states.
 type connTracker struct {
-	mu    sync.Mutex
-	conns map[net.Conn]http.ConnState
+	mu     sync.Mutex
+	conns  map[net.Conn]http.ConnState
+	opened atomic.Int64 // connections accepted since the stats were reset
 }
 
 func (t *connTracker) track(c net.Conn, state http.ConnState) {
@@ -344,6 +345,9 @@ func (t *connTracker) track(c net.Conn, state http.ConnState) {
 		t.conns = map[net.Conn]http.ConnState{}
 	}
 	switch state {
+	case http.StateNew:
+		t.opened.Add(1)
+		t.conns[c] = state
 	case http.StateHijacked, http.StateClosed:
 		delete(t.conns, c)
 	default:

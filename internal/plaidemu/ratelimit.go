@@ -1,6 +1,7 @@
 package plaidemu
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
@@ -41,10 +42,25 @@ func limitCode(endpoint string) string {
 // windows per (endpoint, item) and per endpoint for the client.
 type rateLimiter struct {
 	mu      sync.Mutex
+	window  time.Duration
 	windows map[string][]time.Time
+	limited map[string]int // calls refused per endpoint
 }
 
-func newRateLimiter() *rateLimiter { return &rateLimiter{windows: map[string][]time.Time{}} }
+func newRateLimiter(window time.Duration) *rateLimiter {
+	if window <= 0 {
+		window = time.Minute
+	}
+	return &rateLimiter{window: window, windows: map[string][]time.Time{}, limited: map[string]int{}}
+}
+
+// Limited returns how many calls per endpoint were refused (HTTP 429) for a
+// rate limit since limits were last switched on.
+func (e *Emulator) Limited() map[string]int {
+	e.limiter.mu.Lock()
+	defer e.limiter.mu.Unlock()
+	return maps.Clone(e.limiter.limited)
+}
 
 // allow records a call at now and reports whether it is within limits.
 // Rejected calls are not recorded, so a client that backs off recovers.
@@ -57,10 +73,9 @@ func (l *rateLimiter) allow(endpoint, itemID string, now time.Time) bool {
 	defer l.mu.Unlock()
 	clientKey := endpoint
 	itemKey := endpoint + "\x00" + itemID
-	if len(l.prune(clientKey, now)) >= lim.PerClient {
-		return false
-	}
-	if itemID != "" && len(l.prune(itemKey, now)) >= lim.PerItem {
+	if len(l.prune(clientKey, now)) >= lim.PerClient ||
+		itemID != "" && len(l.prune(itemKey, now)) >= lim.PerItem {
+		l.limited[endpoint]++
 		return false
 	}
 	l.windows[clientKey] = append(l.windows[clientKey], now)
@@ -73,7 +88,7 @@ func (l *rateLimiter) allow(endpoint, itemID string, now time.Time) bool {
 func (l *rateLimiter) prune(key string, now time.Time) []time.Time {
 	w := l.windows[key]
 	cut := 0
-	for cut < len(w) && now.Sub(w[cut]) >= time.Minute {
+	for cut < len(w) && now.Sub(w[cut]) >= l.window {
 		cut++
 	}
 	if cut > 0 {
@@ -87,6 +102,7 @@ func (l *rateLimiter) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	clear(l.windows)
+	clear(l.limited)
 }
 
 // SetRateLimits switches enforcement of Plaid's per-minute limits. Turning

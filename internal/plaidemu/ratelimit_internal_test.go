@@ -10,7 +10,7 @@ import (
 // The one-minute window cannot be waited for in a test, so the limiter is
 // driven with explicit times.
 func TestRateLimiterWindow(t *testing.T) {
-	l := newRateLimiter()
+	l := newRateLimiter(0)
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 5 {
 		require.True(t, l.allow("/accounts/balance/get", "item-a", t0.Add(time.Duration(i)*time.Second)))

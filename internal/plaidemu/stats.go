@@ -11,6 +11,7 @@ type Stats struct {
 	Bytes       map[string]int64          `json:"bytes"`         // response body bytes per endpoint
 	ByItem      map[string]map[string]int `json:"calls_by_item"` // item name -> endpoint -> calls
 	BytesByItem map[string]int64          `json:"bytes_by_item"` // item name -> response bytes
+	Connections int                       `json:"connections"`   // TCP connections accepted
 }
 
 type statsStore struct {
@@ -59,7 +60,14 @@ func (st *statsStore) snapshot() Stats {
 }
 
 // Stats returns the call counters.
-func (e *Emulator) Stats() Stats { return e.stats.snapshot() }
+func (e *Emulator) Stats() Stats {
+	s := e.stats.snapshot()
+	s.Connections = int(e.conns.opened.Load())
+	return s
+}
 
-// ResetStats zeroes the call counters.
-func (e *Emulator) ResetStats() { e.stats.reset() }
+// ResetStats zeroes the call and connection counters.
+func (e *Emulator) ResetStats() {
+	e.stats.reset()
+	e.conns.opened.Store(0)
+}

@@ -37,13 +37,14 @@ func stampOf(info fs.FileInfo) fileStamp {
 // fails to parse keeps the previous good version in use.
 type accountsFile struct {
 	path      string
+	shard     shard // the items this instance syncs
 	stamp     fileStamp
 	settings  plaidini.Settings
 	lastError string
 }
 
-func openAccountsFile(path string) (*accountsFile, error) {
-	a := &accountsFile{path: path}
+func openAccountsFile(path string, sh shard) (*accountsFile, error) {
+	a := &accountsFile{path: path, shard: sh}
 	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("accounts_file %q does not exist: create it with a [PLAID] section and link a bank with: linktool -c %s --link 'My Bank'", path, itemhealth.ShellQuote(path))
@@ -74,6 +75,15 @@ func (a *accountsFile) read(info fs.FileInfo) error {
 	if err != nil {
 		return fmt.Errorf("accounts_file: %w", err)
 	}
+	// Sections that cannot sync are reported by the instance that would
+	// sync them, once for the fleet.
+	skipped := settings.Skipped[:0:0]
+	for _, sk := range settings.Skipped {
+		if a.shard.owns(sk.Section) {
+			skipped = append(skipped, sk)
+		}
+	}
+	settings.Skipped = skipped
 	a.settings = settings
 	a.stamp = stampOf(info)
 	return nil
@@ -117,7 +127,7 @@ func (a *accountsFile) permissionWarning() string {
 func (a *accountsFile) enabledItems() []configuredItem {
 	items := make([]configuredItem, 0, len(a.settings.Items))
 	for _, it := range a.settings.Items {
-		if !it.Disabled {
+		if !it.Disabled && a.shard.owns(it.Name) {
 			items = append(items, configuredItem{Name: it.Name, AccessToken: it.AccessToken})
 		}
 	}

@@ -42,9 +42,15 @@ type api struct {
 	pfcVersion string
 }
 
-func newAPI(o plaidapi.Options) *api {
+// newAPI builds the client; concurrency is how many calls may be in flight
+// at once (max_concurrency).
+func newAPI(o plaidapi.Options, concurrency int, limiter *clientLimiter) *api {
 	counting := o
-	counting.Transport = &countingTransport{next: transportOrDefault(o.Transport)}
+	var rt http.RoundTripper = transportOrDefault(o.Transport, concurrency)
+	if limiter != nil {
+		rt = &limitedTransport{next: rt, limiter: limiter}
+	}
+	counting.Transport = &countingTransport{next: rt}
 	httpClient := counting.HTTPClient()
 	return &api{
 		baseURL:  o.BaseURL,
@@ -56,12 +62,18 @@ func newAPI(o plaidapi.Options) *api {
 }
 
 // transportOrDefault gives each client its own connection pool, so that
-// closing it on Stop leaves other users of the default transport alone.
-func transportOrDefault(rt http.RoundTripper) http.RoundTripper {
+// closing it on Stop leaves other users of the default transport alone. The
+// pool keeps a connection for every call that may be in flight: with Go's
+// default of 2 idle connections per host, each gather would open most of
+// its connections anew.
+func transportOrDefault(rt http.RoundTripper, concurrency int) http.RoundTripper {
 	if rt != nil {
 		return rt
 	}
-	return http.DefaultTransport.(*http.Transport).Clone()
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(concurrency, t.MaxIdleConnsPerHost)
+	t.MaxIdleConns = max(concurrency, t.MaxIdleConns)
+	return t
 }
 
 // callCounter counts the Plaid calls made on behalf of one item in one gather.

@@ -84,7 +84,7 @@ func (p *Plaid) currentAPI() (*api, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.api == nil || opts != p.apiOptionsInUse {
-		p.api = newAPI(opts)
+		p.api = newAPI(opts, p.MaxConcurrency, p.limiter)
 		p.api.pfcVersion = p.PFCVersion
 		p.apiOptionsInUse = opts
 	}

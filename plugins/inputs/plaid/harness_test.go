@@ -19,14 +19,14 @@ import (
 
 // harness runs the plugin against the Plaid emulator over HTTP on loopback.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	emu *plaidemu.Emulator
 	url string
 	dir string
 	ini string
 }
 
-func newHarness(t *testing.T, cfg plaidemu.Config) *harness {
+func newHarness(t testing.TB, cfg plaidemu.Config) *harness {
 	t.Helper()
 	if cfg.ClientID == "" {
 		cfg.ClientID, cfg.Secret = "plugin_test_client", "plugin_test_secret_0123456789"
@@ -88,7 +88,7 @@ type delivery struct {
 func newDelivery() *delivery { return &delivery{acc: &testutil.Accumulator{}} }
 
 // gather runs one gather and delivers what it wrote.
-func (d *delivery) gather(t *testing.T, p *Plaid) []telegraf.Metric {
+func (d *delivery) gather(t testing.TB, p *Plaid) []telegraf.Metric {
 	t.Helper()
 	require.NoError(t, p.Gather(d.acc))
 	all := d.acc.GetTelegrafMetrics()

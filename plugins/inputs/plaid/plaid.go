@@ -1,6 +1,7 @@
 package plaid
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -92,6 +93,12 @@ type Plaid struct {
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
+	// ClientRateLimits overrides Plaid's per-client limits, calls a minute
+	// per endpoint, that the plugin spreads its calls within.
+	ClientRateLimits map[string]int `toml:"client_rate_limits"`
+	// Shard is "I/N": this instance syncs the items whose name hashes to I
+	// of N instances; "" syncs them all.
+	Shard string `toml:"shard"`
 	SelfCheck
 
 	Log telegraf.Logger `toml:"-"`
@@ -128,6 +135,10 @@ type Plaid struct {
 
 	balanceMu   sync.Mutex
 	balanceErrs map[string]error // item -> its last balance poll's failure
+
+	limiter    *clientLimiter
+	rateWindow time.Duration // what client_rate_limits count in; a minute but in tests
+	schedule   itemSchedule
 }
 
 func (*Plaid) SampleConfig() string {
@@ -138,7 +149,11 @@ func (p *Plaid) Init() error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	accounts, err := openAccountsFile(p.AccountsFile)
+	sh, err := parseShard(p.Shard)
+	if err != nil {
+		return err
+	}
+	accounts, err := openAccountsFile(p.AccountsFile, sh)
 	if err != nil {
 		return err
 	}
@@ -147,6 +162,7 @@ func (p *Plaid) Init() error {
 		p.Log.Warn(warning)
 	}
 	accounts.warnSkipped(p.Log, p.Linktool)
+	p.limiter = newClientLimiter(p.clientRateLimits(), sh.count, cmp.Or(p.rateWindow, time.Minute))
 	if _, err := p.currentAPI(); err != nil {
 		return err
 	}
@@ -256,6 +272,10 @@ func (p *Plaid) validate() error {
 	if p.MaxConcurrency < 1 || p.MaxConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("max_concurrency: %d is outside 1-64", p.MaxConcurrency))
 	}
+	errs = append(errs, validateClientRateLimits(p.ClientRateLimits)...)
+	if _, err := parseShard(p.Shard); err != nil {
+		errs = append(errs, err)
+	}
 	if p.ConsentWarningDays < 0 || p.ConsentWarningDays > 365 {
 		errs = append(errs, fmt.Errorf("consent_warning_days: %d is outside 0-365", p.ConsentWarningDays))
 	}
@@ -293,7 +313,9 @@ func (p *Plaid) Gather(acc telegraf.Accumulator) error {
 		acc.AddError(err)
 		return nil
 	}
-	p.results = append(p.gatherItems(ctx, api, &onceForAll{TrackingAccumulator: tacc}, items), p.reportSkipped(acc)...)
+	results := inItemOrder(items, p.gatherItems(ctx, api, &onceForAll{TrackingAccumulator: tacc}, p.schedule.order(items)))
+	p.schedule.note(results, p.now())
+	p.results = append(results, p.reportSkipped(acc)...)
 	if len(p.results) == 0 {
 		p.Log.Warnf("no bank is linked in %s: link one with: %s", p.AccountsFile, p.commands().Link("My Bank"))
 	}

@@ -1,0 +1,100 @@
+package plaid
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/plaidemu"
+)
+
+// A first gather of 2,000 items against an emulator that enforces Plaid's
+// per-client limits (counted in 10 s windows instead of a minute, so that
+// the test reaches them quickly; the plugin counts in the same window) is
+// spread within the limits: no call is refused and every item syncs.
+// Realtime balances: /accounts/balance/get has the lowest limit, 1,200.
+func TestAFirstGatherOf2000ItemsStaysWithinTheClientLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 items: run without -short")
+	}
+	const items, window = 2000, 10 * time.Second
+	h := newHarness(t, plaidemu.Config{Items: items, HistoryDays: 5, TxPerDay: 2, RateLimits: true, RateLimitWindow: window})
+	p := h.plugin(func(p *Plaid) {
+		p.MaxConcurrency = 16
+		p.Timeout = duration(2 * time.Minute)
+		p.rateWindow = window
+		if os.Getenv("PLAID_TEST_NO_CLIENT_LIMITS") != "" {
+			// To see what the emulator refuses without them.
+			p.ClientRateLimits = map[string]int{}
+			for path := range defaultClientRateLimits {
+				p.ClientRateLimits[path] = 1 << 30
+			}
+		}
+		p.Balances = balancesRealtime
+	})
+	d := newDelivery()
+	start := time.Now()
+	d.gather(t, p)
+	elapsed := time.Since(start)
+
+	statuses := map[string]int{}
+	for _, r := range p.Results() {
+		statuses[r.Status]++
+	}
+	s := h.emu.Stats()
+	t.Logf("%d items in %s: statuses %v; calls %v; refused %v", items, elapsed.Round(time.Millisecond), statuses, s.Calls, h.emu.Limited())
+	require.Empty(t, h.emu.Limited(), "calls refused with 429")
+	require.Equal(t, map[string]int{statusOK: items}, statuses)
+	// /accounts/balance/get allows 1,200 calls a window: 2,000 items need
+	// more than one window, so the limiter did spread them.
+	require.Equal(t, items, s.Calls["/accounts/balance/get"])
+	require.Greater(t, elapsed, window*2000/1200-window)
+}
+
+// Items a gather's deadline leaves out go first in the next gather, so that
+// under a tight limit every item syncs in turn and none waits for ever.
+func TestItemsCutShortByTheLimitGoFirstNextTime(t *testing.T) {
+	const items = 12
+	h := newHarness(t, plaidemu.Config{Items: items, HistoryDays: 5, TxPerDay: 2})
+	p := h.plugin(func(p *Plaid) {
+		p.MaxConcurrency = 1
+		p.Timeout = duration(1500 * time.Millisecond)
+		// About 2 syncs a second (a burst of 1), well below the emulator's.
+		p.ClientRateLimits = map[string]int{"/transactions/sync": 120}
+	})
+	d := newDelivery()
+	synced := map[string]int{}
+	var behind map[string]bool // cut short by the gather before
+	for gather := 1; gather <= 12 && len(synced) < items; gather++ {
+		d.gather(t, p)
+		var reached []string
+		cut := map[string]bool{}
+		for _, r := range p.Results() {
+			if r.Status == statusOK {
+				reached = append(reached, r.Name)
+				synced[r.Name]++
+			} else {
+				require.Equal(t, statusIncomplete, r.Status, r.Name)
+				cut[r.Name] = true
+			}
+		}
+		t.Logf("gather %d: %d items synced, %d cut short", gather, len(reached), len(cut))
+		require.NotEmpty(t, reached)
+		require.NotEmpty(t, cut, "the limit should cut the gather short")
+		stillBehind := false
+		for name := range behind {
+			stillBehind = stillBehind || cut[name]
+		}
+		if stillBehind {
+			// Items cut short before are still waiting: only they may
+			// have synced.
+			for _, name := range reached {
+				require.True(t, behind[name], "gather %d synced %s before the items cut short earlier", gather, name)
+			}
+		}
+		behind = cut
+	}
+	require.Len(t, synced, items, "every item synced within a bounded number of gathers")
+}
