@@ -3,7 +3,6 @@ module github.com/plaid-sync/telegraf-plaid
 go 1.26.8
 
 require (
-	github.com/BurntSushi/toml v1.6.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/goccy/go-json v0.12.0
 	github.com/influxdata/line-protocol/v2 v2.2.1
