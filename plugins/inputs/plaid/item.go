@@ -183,11 +183,10 @@ func statusOf(syncErr error, st Health) (string, error) {
 func (p *Plaid) refreshHealth(ctx context.Context, api *api, item configuredItem, meta *ledger.ItemState, syncErr error) {
 	now := p.now()
 	pe, _ := plaidapi.AsError(syncErr)
-	due := meta.StatusAt == 0 ||
-		now.Sub(time.Unix(meta.StatusAt, 0)) >= time.Duration(p.ItemStatusInterval) ||
+	refresh := due(now, meta.StatusAt, time.Duration(p.ItemStatusInterval)) ||
 		syncErr == nil && meta.Status.ErrorCode != "" ||
 		pe != nil && pe.Code != "" && !pe.Retryable() && pe.Code != meta.Status.ErrorCode
-	if !due {
+	if !refresh {
 		return
 	}
 	var health itemGetResult
@@ -236,7 +235,7 @@ func (p *Plaid) saveHealth(item string, set func(*ledger.ItemState)) {
 // made more often than balance_interval.
 func (p *Plaid) pollBalances(ctx context.Context, api *api, acc telegraf.Accumulator, item configuredItem, meta *ledger.ItemState) {
 	now := p.now()
-	if p.Balances == balancesOff || meta.BalancesAt != 0 && now.Sub(time.Unix(meta.BalancesAt, 0)) < time.Duration(p.BalanceInterval) {
+	if p.Balances == balancesOff || !due(now, meta.BalancesAt, time.Duration(p.BalanceInterval)) {
 		return
 	}
 	realtime := p.Balances == balancesRealtime
