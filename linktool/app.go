@@ -209,13 +209,13 @@ func (a *app) existingItem(name string) (plaidini.Item, error) {
 	}
 	var names []string
 	for _, it := range a.settings.Items {
-		names = append(names, singleQuote(it.Name))
+		names = append(names, itemhealth.SingleQuote(it.Name))
 	}
 	known := "none"
 	if len(names) > 0 {
 		known = strings.Join(names, ", ")
 	}
-	return plaidini.Item{}, usagef("no item named %s in %s; configured items: %s", singleQuote(name), a.opts.config, known)
+	return plaidini.Item{}, usagef("no item named %s in %s; configured items: %s", itemhealth.SingleQuote(name), a.opts.config, known)
 }
 
 // command renders a linktool command line for the user to run: the action
@@ -229,5 +229,3 @@ func (a *app) command(flag, name string, more ...string) string {
 func (a *app) commands() itemhealth.Commands {
 	return itemhealth.Commands{Linktool: "linktool", File: a.opts.config}
 }
-
-func singleQuote(s string) string { return itemhealth.SingleQuote(s) }
