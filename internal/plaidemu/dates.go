@@ -29,3 +29,30 @@ func parseDay(s string) (day, bool) {
 
 // rfc3339 formats an emulated time the way Plaid does.
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// dateRange checks the start_date and end_date of an offset-paged listing
+// as Plaid does: both required, both YYYY-MM-DD, the end not before the
+// start.
+func dateRange(startDate, endDate *string) (start, end day, _ *apiError) {
+	var missing []string
+	if startDate == nil || *startDate == "" {
+		missing = append(missing, "start_date")
+	}
+	if endDate == nil || *endDate == "" {
+		missing = append(missing, "end_date")
+	}
+	if len(missing) > 0 {
+		return 0, 0, missingFields(missing...)
+	}
+	start, ok1 := parseDay(*startDate)
+	end, ok2 := parseDay(*endDate)
+	switch {
+	case !ok1:
+		return 0, 0, invalidField("start_date must be a date formatted as YYYY-MM-DD, got %q", *startDate)
+	case !ok2:
+		return 0, 0, invalidField("end_date must be a date formatted as YYYY-MM-DD, got %q", *endDate)
+	case end < start:
+		return 0, 0, invalidField("end_date must not be before start_date")
+	}
+	return start, end, nil
+}

@@ -52,25 +52,9 @@ func (e *Emulator) investmentsTransactionsGet(c *call) (any, *apiError) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	var missing []string
-	if req.StartDate == nil || *req.StartDate == "" {
-		missing = append(missing, "start_date")
-	}
-	if req.EndDate == nil || *req.EndDate == "" {
-		missing = append(missing, "end_date")
-	}
-	if len(missing) > 0 {
-		return nil, missingFields(missing...)
-	}
-	start, ok1 := parseDay(*req.StartDate)
-	end, ok2 := parseDay(*req.EndDate)
-	switch {
-	case !ok1:
-		return nil, invalidField("start_date must be a date formatted as YYYY-MM-DD, got %q", *req.StartDate)
-	case !ok2:
-		return nil, invalidField("end_date must be a date formatted as YYYY-MM-DD, got %q", *req.EndDate)
-	case end < start:
-		return nil, invalidField("end_date must not be before start_date")
+	start, end, apiErr := dateRange(req.StartDate, req.EndDate)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	count, offset := 100, 0
 	var ids *[]string
