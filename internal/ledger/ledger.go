@@ -132,9 +132,6 @@ func (l *Ledger) Close() error {
 	return errors.Join(errs...)
 }
 
-// Dir is the state directory the ledger lives in.
-func (l *Ledger) Dir() string { return l.dir }
-
 // guard turns a panic inside bbolt (a damaged page read at run time) into
 // ErrCorrupt, so that a damaged file is reported instead of crashing the
 // process; the next Open moves it aside.

@@ -341,9 +341,3 @@ func (l *Ledger) Replay(item string, fromDay uint32, fn func([]Point) error) (in
 	}
 	return total, nil
 }
-
-// Points hands fn, in key order and in batches, every point of the item
-// (live and tombstones) as the index now has it: what InfluxDB should hold.
-func (l *Ledger) Points(item string, fn func([]Point) error) (int, error) {
-	return l.Replay(item, 0, fn)
-}
