@@ -28,7 +28,12 @@ func dayPrefix(day uint32) []byte {
 
 func identityKey(item string, day uint32, p *Point) Key {
 	h := fnv.New64a()
-	for _, s := range [...]string{Measurement, item, p.AccountID, p.Account, p.Category, p.Currency} {
+	// A transaction's key hashes its six identity strings, as it always has.
+	tags, n := [...]string{Measurement, item, p.AccountID, p.Account, p.Category, p.Currency, ""}, 6
+	if inv := p.Investment; inv != nil {
+		tags, n = [...]string{InvestmentMeasurement, item, p.AccountID, p.Account, inv.Type, inv.Subtype, p.Currency}, 7
+	}
+	for _, s := range tags[:n] {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

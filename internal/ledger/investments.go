@@ -1,71 +1,258 @@
 package ledger
 
 import (
-	"encoding/json"
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-// bucketInvestments holds, per item, the plaid_investment_transaction
-// points written: investment_transaction_id -> InvestmentPoint (JSON; a few
-// a month per account, far off the hot path).
-var bucketInvestments = []byte("investments")
+// Investment transactions (plaid_investment_transaction) are points of the
+// item like its transactions: in the same points bucket, under keys of the
+// same form, so that the outbox, the journal, the replay, the snapshot and
+// verification handle them exactly as plaid_transaction points. Their own
+// index maps investment_transaction_id to the key of the live point, so
+// that neither a resync's reconcile nor the transaction index sees them.
 
-// InvestmentPoint is what was written to plaid_investment_transaction for
-// one investment transaction. Its identity is measurement + Tags + Time; a
-// dead one was written as a tombstone (amount 0, removed=true) and is kept
-// so that it is not written again.
-type InvestmentPoint struct {
-	Live bool              `json:"live"`
-	Time int64             `json:"time"` // unix nanoseconds
-	Date string            `json:"date"` // YYYY-MM-DD, for the re-read window
-	Tags map[string]string `json:"tags"`
-	// Fields are the point's fields but removed, which Live decides.
-	Fields map[string]any `json:"fields"`
+// InvestmentMeasurement is the measurement of investment transaction
+// points, part of their identity.
+const InvestmentMeasurement = "plaid_investment_transaction"
+
+// bucketInvestments is the investment index: investment_transaction_id ->
+// Key of its live point.
+var bucketInvestments = []byte("investment_tx")
+
+// flagInvestment marks, in a point record's flags, a point followed by its
+// Investment fields.
+const flagInvestment = 4
+
+// Investment is what a plaid_investment_transaction point holds beyond the
+// fields it shares with a transaction point (amount, account, currency,
+// name). Type and Subtype are tags, part of its identity.
+type Investment struct {
+	Type       string
+	Subtype    string
+	SecurityID string
+	Quantity   float64
+	Price      float64
+	Fees       float64
+	// HasFees says Plaid gave fees; it may give null.
+	HasFees bool
 }
 
-// InvestmentPoints returns the item's investment points by
-// investment_transaction_id; none for an item never polled.
-func (l *Ledger) InvestmentPoints(item string) (map[string]InvestmentPoint, error) {
-	out := map[string]InvestmentPoint{}
-	err := l.view(item, func(it *itemTx) error {
-		if it.bucket == nil {
-			return nil
-		}
-		b := it.bucket.Bucket(bucketInvestments)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var p InvestmentPoint
-			if err := json.Unmarshal(v, &p); err != nil {
-				return fmt.Errorf("item %q: investment transaction %q: %w", item, k, ErrCorrupt)
-			}
-			out[string(k)] = p
-			return nil
-		})
-	})
-	return out, err
+func (inv *Investment) encode(e *encoder) {
+	e.string(inv.Type)
+	e.string(inv.Subtype)
+	e.string(inv.SecurityID)
+	e.float(inv.Quantity)
+	e.float(inv.Price)
+	e.float(inv.Fees)
+	e.bool(inv.HasFees)
 }
 
-// PutInvestmentPoints records investment points written, by
-// investment_transaction_id, in one transaction.
-func (l *Ledger) PutInvestmentPoints(item string, points map[string]InvestmentPoint) error {
-	if len(points) == 0 {
-		return nil
+func decodeInvestment(d *decoder) *Investment {
+	return &Investment{Type: d.string(), Subtype: d.string(), SecurityID: d.string(),
+		Quantity: d.float(), Price: d.float(), Fees: d.float(), HasFees: d.bool()}
+}
+
+// Measurement is the measurement the point belongs to.
+func (p *Point) Measurement() string {
+	if p.Investment != nil {
+		return InvestmentMeasurement
 	}
-	return l.update(item, func(it *itemTx) error {
-		b, err := it.bucket.CreateBucketIfNotExists(bucketInvestments)
+	return Measurement
+}
+
+// ListedInvestment is an investment transaction as Plaid listed it: its
+// date (YYYY-MM-DD) and the point that represents it, whose Investment is
+// set.
+type ListedInvestment struct {
+	Date  string
+	Point Point
+}
+
+// ApplyInvestments folds what /investments/transactions/get listed, for
+// the dates from fromDate on, into the item's investment points in one
+// commit, and hands emit the groups of points that changed, as Apply does:
+// a new or changed investment transaction gets its point (a changed
+// identity first gets a tombstone for its old one), and a live one dated
+// fromDate or later that Plaid no longer lists gets a tombstone. Points
+// dated before fromDate are left as they are; one listed again unchanged
+// is not written again.
+func (l *Ledger) ApplyInvestments(item string, listed []ListedInvestment, fromDate string, emit func(Group) error) (Counts, error) {
+	var counts Counts
+	fromDay, err := Day(fromDate)
+	if err != nil {
+		return counts, err
+	}
+	var q queue
+	err = l.update(item, func(it *itemTx) error {
+		counts = Counts{}
+		q = queue{}
+		index, err := it.bucket.CreateBucketIfNotExists(bucketInvestments)
 		if err != nil {
 			return err
 		}
-		for id, p := range points {
-			raw, err := json.Marshal(p)
+		ix := indexer{it: it, queue: &q}
+		mentioned := make(map[string]bool, len(listed))
+		for i := range listed {
+			p := listed[i].Point
+			id := p.TransactionID
+			day, err := Day(listed[i].Date)
+			switch {
+			case err != nil:
+			case id == "":
+				err = fmt.Errorf("no investment_transaction_id")
+			case p.Investment == nil:
+				err = fmt.Errorf("not an investment transaction")
+			}
+			if err != nil {
+				counts.Skipped = append(counts.Skipped, Skipped{TransactionID: id, Reason: err.Error()})
+				continue
+			}
+			mentioned[id] = true
+			oldKey, existed := keyIn(index, id)
+			key, err := ix.claimIdentity(day, &p)
 			if err != nil {
 				return err
 			}
-			if err := b.Put([]byte(id), raw); err != nil {
+			if existed && oldKey == key {
+				held, found, err := it.getPoint(key)
+				if err != nil {
+					return err
+				}
+				if found && bytes.Equal(encodePoint(&held), encodePoint(&p)) {
+					continue
+				}
+			}
+			if existed && oldKey != key {
+				if err := ix.retract(oldKey); err != nil {
+					return err
+				}
+			}
+			if err := it.putPoint(key, &p); err != nil {
 				return err
 			}
+			q.add(key, &p)
+			if err := index.Put([]byte(id), key[:]); err != nil {
+				return err
+			}
+			if existed {
+				counts.Modified++
+			} else {
+				counts.Added++
+			}
+		}
+		var gone [][]byte
+		err = index.ForEach(func(id, v []byte) error {
+			if mentioned[string(id)] || len(v) != len(Key{}) || binary.BigEndian.Uint32(v[:4]) < fromDay {
+				return nil
+			}
+			gone = append(gone, bytes.Clone(id))
+			return ix.retract(Key(v))
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range gone {
+			if err := index.Delete(id); err != nil {
+				return err
+			}
+		}
+		counts.Removed = len(gone)
+		return q.log(it)
+	})
+	if err != nil {
+		return counts, err
+	}
+	l.appliedChanges(len(q.keys))
+	groups := q.groups(item)
+	if err := l.journal.record(groups...); err != nil {
+		return counts, err
+	}
+	for _, g := range groups {
+		if err := emit(g); err != nil {
+			return counts, err
+		}
+	}
+	return counts, nil
+}
+
+func keyIn(index *bolt.Bucket, id string) (Key, bool) {
+	var k Key
+	raw := index.Get([]byte(id))
+	if len(raw) != len(k) {
+		return k, false
+	}
+	copy(k[:], raw)
+	return k, true
+}
+
+// retractInvestments turns every live investment point of the item into a
+// tombstone, as RetractItem does with its transactions.
+func (ix *indexer) retractInvestments() (int, error) {
+	index := ix.it.bucket.Bucket(bucketInvestments)
+	if index == nil {
+		return 0, nil
+	}
+	n := 0
+	err := index.ForEach(func(_, v []byte) error {
+		if len(v) != len(Key{}) {
+			return nil
+		}
+		n++
+		return ix.retract(Key(v))
+	})
+	if err != nil {
+		return n, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, ix.it.bucket.DeleteBucket(bucketInvestments)
+}
+
+// investmentRedelivery collects, while a journal is redone into a
+// restored ledger, the investment points handed out since the snapshot.
+// Their outbox entries were lost with the damaged file, and unlike
+// transactions, which the resync that follows writes again, nothing else
+// would write them: they are listed in the outbox again.
+type investmentRedelivery map[string][]Key
+
+func (r *investmentRedelivery) add(item string, k Key) {
+	if *r == nil {
+		*r = investmentRedelivery{}
+	}
+	if !slices.Contains((*r)[item], k) {
+		(*r)[item] = append((*r)[item], k)
+	}
+}
+
+func (r investmentRedelivery) list(items *bolt.Bucket) error {
+	for item, keys := range r {
+		outbox, err := items.Bucket([]byte(item)).CreateBucketIfNotExists(bucketOutbox)
+		if err != nil {
+			return err
+		}
+		q := queue{keys: keys}
+		if err := q.log(&itemTx{outbox: outbox}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkInvestmentIndex checks the item's investment index.
+func checkInvestmentIndex(b *bolt.Bucket) error {
+	index := b.Bucket(bucketInvestments)
+	if index == nil {
+		return nil
+	}
+	return index.ForEach(func(_, v []byte) error {
+		if len(v) != len(Key{}) {
+			return ErrCorrupt
 		}
 		return nil
 	})

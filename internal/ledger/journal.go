@@ -257,6 +257,7 @@ func readRecords(r *bufio.Reader, max int) ([]journalRecord, error) {
 
 func redo(tx *bolt.Tx, records []journalRecord) error {
 	items := tx.Bucket(bucketItems)
+	var redeliver investmentRedelivery
 	for _, rec := range records {
 		b, err := items.CreateBucketIfNotExists([]byte(rec.item))
 		if err != nil {
@@ -266,7 +267,12 @@ func redo(tx *bolt.Tx, records []journalRecord) error {
 		if err != nil {
 			return err
 		}
-		txs, err := b.CreateBucketIfNotExists(bucketTx)
+		index := bucketTx
+		if rec.point.Investment != nil {
+			index = bucketInvestments
+			redeliver.add(rec.item, rec.key)
+		}
+		txs, err := b.CreateBucketIfNotExists(index)
 		if err != nil {
 			return err
 		}
@@ -284,5 +290,5 @@ func redo(tx *bolt.Tx, records []journalRecord) error {
 			return err
 		}
 	}
-	return nil
+	return redeliver.list(items)
 }

@@ -86,6 +86,9 @@ type Point struct {
 	PaymentChannel       string
 	PendingTransactionID string
 	AuthorizedDate       string
+	// Investment is set on a plaid_investment_transaction point, whose
+	// TransactionID is the investment_transaction_id (investments.go).
+	Investment *Investment
 }
 
 type encoder struct{ buf []byte }
@@ -282,6 +285,9 @@ func appendPoint(buf []byte, p *Point) []byte {
 	if p.Pending {
 		flags |= 2
 	}
+	if p.Investment != nil {
+		flags |= flagInvestment
+	}
 	e.byte(flags)
 	e.int64(p.Time)
 	e.float(p.Amount)
@@ -296,6 +302,9 @@ func appendPoint(buf []byte, p *Point) []byte {
 	e.string(p.PaymentChannel)
 	e.string(p.PendingTransactionID)
 	e.string(p.AuthorizedDate)
+	if p.Investment != nil {
+		p.Investment.encode(&e)
+	}
 	return binary.BigEndian.AppendUint32(e.buf, crc32.Checksum(e.buf[start:], castagnoli))
 }
 
@@ -318,5 +327,8 @@ func decodePoint(b []byte) (Point, error) {
 	p.PaymentChannel = d.string()
 	p.PendingTransactionID = d.string()
 	p.AuthorizedDate = d.string()
+	if flags&flagInvestment != 0 {
+		p.Investment = decodeInvestment(&d)
+	}
 	return p, d.done()
 }

@@ -249,6 +249,9 @@ func checkRecords(tx *bolt.Tx) error {
 				return err
 			}
 		}
+		if err := checkInvestmentIndex(b); err != nil {
+			return bad("the investment index")
+		}
 		if txs := b.Bucket(bucketTx); txs != nil {
 			if err := txs.ForEach(func(_, v []byte) error {
 				if len(v) != len(Key{}) {

@@ -240,13 +240,14 @@ func (ix *indexer) reconcile(c *Cursor, budget int) (retracted int, finished boo
 	return retracted, k == nil, nil
 }
 
-// RetractItem turns every live point of an item into a tombstone and forgets
-// its cursor and staged pages; the tombstones stay. Used when the item was
+// RetractItem turns every live point of an item (its investment
+// transactions too) into a tombstone and forgets its cursor and staged
+// pages; the tombstones stay. Used when the item was
 // linked anew, since Plaid then sends its whole history again under new ids.
 func (l *Ledger) RetractItem(item string, emit func(Group) error) (int, error) {
 	total := 0
 	for {
-		n := 0
+		n, invested := 0, 0
 		var q queue
 		err := l.update(item, func(it *itemTx) error {
 			ix := indexer{it: it, queue: &q}
@@ -267,6 +268,11 @@ func (l *Ledger) RetractItem(item string, emit func(Group) error) (int, error) {
 				}
 			}
 			if n == 0 {
+				retracted, err := ix.retractInvestments()
+				if err != nil {
+					return err
+				}
+				invested = retracted
 				st, _, err := it.meta()
 				if err != nil {
 					return err
@@ -274,11 +280,13 @@ func (l *Ledger) RetractItem(item string, emit func(Group) error) (int, error) {
 				if err := it.clearStaging(); err != nil {
 					return err
 				}
-				return it.putMeta(&st, &Cursor{})
+				if err := it.putMeta(&st, &Cursor{}); err != nil {
+					return err
+				}
 			}
 			return q.log(it)
 		})
-		total += n
+		total += n + invested
 		if err != nil {
 			return total, err
 		}
