@@ -94,7 +94,7 @@ func runVerify(o options, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := verify.Options{ItemTag: plaid.ItemTag, Metric: plaid.TransactionMetric, Location: loc}
+	opts := verify.Options{ItemTag: plaid.ItemTag, Metric: plaid.PointMetric, Location: loc}
 	source := fmt.Sprintf("Ledger: a copy of %s (snapshot %s, %d journaled points since).", p.StateDir, snapshotTime(copied.Snapshot), copied.Journaled)
 
 	if !v.repair {

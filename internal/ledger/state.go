@@ -40,9 +40,11 @@ type ItemState struct {
 	LiabilitiesAt int64    `json:"liabilities_at,omitempty"`
 	HoldingsAt    int64    `json:"holdings_at,omitempty"`
 	// InvestmentTxnsAt is when /investments/transactions/get was last read.
-	InvestmentTxnsAt int64  `json:"investment_txns_at,omitempty"`
-	Status           Health `json:"status"`
-	UpdateStatus     string `json:"update_status,omitempty"`
+	InvestmentTxnsAt int64 `json:"investment_txns_at,omitempty"`
+	// InvestmentRereadAt is when it last read the whole history Plaid keeps.
+	InvestmentRereadAt int64  `json:"investment_reread_at,omitempty"`
+	Status             Health `json:"status"`
+	UpdateStatus       string `json:"update_status,omitempty"`
 }
 
 // meta is the stored form of an item's state and cursor, one JSON value.

@@ -145,7 +145,7 @@ func (p *Plaid) emitter(acc telegraf.TrackingAccumulator) func(ledger.Group) err
 func (p *Plaid) emitGroup(acc telegraf.TrackingAccumulator, g ledger.Group) {
 	metrics := make([]telegraf.Metric, len(g.Points))
 	for i := range g.Points {
-		metrics[i] = transactionMetric(g.Item, &g.Points[i])
+		metrics[i] = pointMetric(g.Item, &g.Points[i])
 	}
 	id := acc.AddTrackingMetricGroup(metrics)
 	p.tracker.sent(id, outboxEntry{item: g.Item, seq: g.Seq})
@@ -190,7 +190,8 @@ func (p *Plaid) replayDue() bool {
 }
 
 // replay writes again, from the ledger and without calling Plaid, every
-// point (live or tombstone) of the transactions dated within replay_window,
+// point (live or tombstone) of the transactions and investment transactions
+// dated within replay_window,
 // so that points lost downstream heal themselves.
 func (p *Plaid) replay(acc telegraf.Accumulator, items []configuredItem) {
 	p.replayed = true
@@ -201,7 +202,7 @@ func (p *Plaid) replay(acc telegraf.Accumulator, items []configuredItem) {
 	for _, item := range items {
 		n, err := p.ledger.Replay(item.Name, fromDay, func(points []ledger.Point) error {
 			for i := range points {
-				acc.AddMetric(transactionMetric(item.Name, &points[i]))
+				acc.AddMetric(pointMetric(item.Name, &points[i]))
 			}
 			return nil
 		})

@@ -85,11 +85,13 @@ type Plaid struct {
 	Holdings         bool            `toml:"holdings"`
 	HoldingsInterval config.Duration `toml:"holdings_interval"`
 	// InvestmentTransactions turns plaid_investment_transaction on; each
-	// poll reads InvestmentTransactionsWindow again
+	// poll reads InvestmentTransactionsWindow again, and one every
+	// InvestmentTransactionsFullReread the whole history
 	// (investment_transactions.go).
-	InvestmentTransactions         bool            `toml:"investment_transactions"`
-	InvestmentTransactionsInterval config.Duration `toml:"investment_transactions_interval"`
-	InvestmentTransactionsWindow   config.Duration `toml:"investment_transactions_window"`
+	InvestmentTransactions           bool            `toml:"investment_transactions"`
+	InvestmentTransactionsInterval   config.Duration `toml:"investment_transactions_interval"`
+	InvestmentTransactionsWindow     config.Duration `toml:"investment_transactions_window"`
+	InvestmentTransactionsFullReread config.Duration `toml:"investment_transactions_full_reread"`
 	// PFCVersion asks /transactions/sync for personal finance categories of
 	// this taxonomy ("v1" or "v2"); "" takes what Plaid gives the client.
 	PFCVersion string `toml:"personal_finance_category_version"`
@@ -217,6 +219,8 @@ func New() *Plaid {
 		InvestmentTransactions:         true,
 		InvestmentTransactionsInterval: config.Duration(12 * time.Hour),
 		InvestmentTransactionsWindow:   config.Duration(30 * 24 * time.Hour),
+		// A week: removals older than the window are found within one.
+		InvestmentTransactionsFullReread: config.Duration(7 * 24 * time.Hour),
 	}
 }
 
@@ -252,6 +256,7 @@ func (p *Plaid) validate() error {
 		{"holdings_interval", p.HoldingsInterval, 0, ""},
 		{"investment_transactions_interval", p.InvestmentTransactionsInterval, 0, ""},
 		{"investment_transactions_window", p.InvestmentTransactionsWindow, 24 * time.Hour, "corrections are found by reading this many days again"},
+		{"investment_transactions_full_reread", p.InvestmentTransactionsFullReread, 0, ""},
 	} {
 		if time.Duration(d.val) < d.min {
 			msg := fmt.Sprintf("%s: %s is below the minimum of %s", d.key, time.Duration(d.val), d.min)

@@ -76,6 +76,15 @@ func (p *Plaid) shapeTransaction(t *ledger.Txn, accounts map[string]ledger.Accou
 	}, nil
 }
 
+// pointMetric is the point the plugin writes for a ledger point, of
+// whichever measurement it belongs to.
+func pointMetric(item string, p *ledger.Point) telegraf.Metric {
+	if p.Investment != nil {
+		return investmentMetric(item, p)
+	}
+	return transactionMetric(item, p)
+}
+
 // transactionMetric is a live point, or a tombstone for a dead identity:
 // amount 0 and removed=true, so that sum(amount) needs no filter. Tags and
 // fields are added in a fixed order: the output is the same from run to run.

@@ -119,7 +119,7 @@ func (p *Plaid) selfCheck(ctx context.Context, acc telegraf.Accumulator, results
 	written := 0
 	report, err := verify.Verify(ctx, p.ledger, c.influx, verify.Options{
 		ItemTag: cleanTag,
-		Metric:  transactionMetric,
+		Metric:  pointMetric,
 		Repair: func(kind string, m telegraf.Metric) error {
 			if kind != "orphan" {
 				acc.AddMetric(m)

@@ -9,8 +9,9 @@ import (
 // ItemTag is the item tag the plugin writes for an item's section name.
 func ItemTag(item string) string { return cleanTag(item) }
 
-// TransactionMetric is the point the plugin writes for a ledger point, so
-// that a repair writes exactly what the plugin would have written.
-func TransactionMetric(item string, p *ledger.Point) telegraf.Metric {
-	return transactionMetric(item, p)
+// PointMetric is the point the plugin writes for a ledger point
+// (plaid_transaction or plaid_investment_transaction), so that a repair
+// writes exactly what the plugin would have written.
+func PointMetric(item string, p *ledger.Point) telegraf.Metric {
+	return pointMetric(item, p)
 }
