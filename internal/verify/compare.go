@@ -73,11 +73,12 @@ type Difference struct {
 	InfluxDB      string    `json:"influxdb,omitempty"`
 }
 
-// Account is the comparison of one account of one item.
+// Account is the comparison of one account of one item in one measurement.
 type Account struct {
-	Item      string `json:"item"`
-	AccountID string `json:"account_id"`
-	Account   string `json:"account"`
+	Item        string `json:"item"`
+	Measurement string `json:"measurement"`
+	AccountID   string `json:"account_id"`
+	Account     string `json:"account"`
 	Ledger    Totals `json:"ledger"`
 	InfluxDB  Totals `json:"influxdb"`
 	// Missing points are in the ledger and not in InfluxDB; changed points
@@ -122,12 +123,36 @@ func (r *Report) Totals() (missing, changed, orphans, accounts int) {
 	return
 }
 
-// Verify compares, item by item and account by account, what InfluxDB
-// holds in the transaction measurement with what the ledger says it should
-// hold. Points are matched by their identity in InfluxDB (the tag set and
-// the timestamp) and compared by transaction id, amount to the cent,
-// pending and removed. InfluxDB is read in windows of time that follow the
-// ledger's days, so neither side is held in memory whole.
+// measurement is what comparing one measurement the ledger tracks needs.
+type measurement struct {
+	name    string
+	idField string   // the field that holds the transaction's id
+	pending bool     // its points have a pending field
+	zeroed  []string // the fields a tombstone sets to 0
+	// tags are a ledger point's tags but item.
+	tags func(p *ledger.Point) map[string]string
+}
+
+var measurements = []*measurement{
+	{name: ledger.Measurement, idField: "transaction_id", pending: true, zeroed: []string{"amount"},
+		tags: func(p *ledger.Point) map[string]string {
+			return map[string]string{"account": p.Account, "account_id": p.AccountID, "category": p.Category, "currency": p.Currency}
+		}},
+	{name: ledger.InvestmentMeasurement, idField: "investment_transaction_id", zeroed: []string{"amount", "quantity", "price", "fees"},
+		tags: func(p *ledger.Point) map[string]string {
+			return map[string]string{"account": p.Account, "account_id": p.AccountID, "type": p.Investment.Type,
+				"subtype": p.Investment.Subtype, "currency": p.Currency}
+		}},
+}
+
+// Verify compares, measurement by measurement (plaid_transaction, then
+// plaid_investment_transaction), item by item and account by account, what
+// InfluxDB holds with what the ledger says it should hold. Points are
+// matched by their identity in InfluxDB (the tag set and the timestamp) and
+// compared by transaction id, amount to the cent, pending and removed.
+// InfluxDB is read in windows of time that follow the ledger's days, so
+// neither side is held in memory whole. A database without investment
+// transactions holds none.
 func Verify(ctx context.Context, l Ledger, db *Influx, o Options) (*Report, error) {
 	start := time.Now()
 	if o.Window <= 0 {
@@ -146,36 +171,41 @@ func Verify(ctx context.Context, l Ledger, db *Influx, o Options) (*Report, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}
-	tags, err := db.tagValues(ctx, ledger.Measurement, "item")
-	if err != nil {
-		return nil, err
-	}
-	type item struct{ name, tag string }
-	var items []item
-	known := map[string]bool{}
-	for _, n := range names {
-		tag := o.ItemTag(n)
-		known[tag] = true
-		items = append(items, item{n, tag})
-	}
-	// Points of an item the ledger does not hold are all orphans.
-	for _, tag := range tags {
-		if !known[tag] {
-			items = append(items, item{"", tag})
-		}
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].tag < items[j].tag })
-	r := &Report{Database: db.Database(), Items: len(items)}
-	for _, it := range items {
-		s := &scan{db: db, o: &o, item: it.name, tag: it.tag, accounts: map[string]*Account{}, report: r}
-		if err := s.run(ctx, l); err != nil {
+	r := &Report{Database: db.Database()}
+	allTags := map[string]bool{}
+	for _, m := range measurements {
+		tags, err := db.tagValues(ctx, m.name, "item")
+		if err != nil {
 			return nil, err
 		}
-		ids := slices.Sorted(maps.Keys(s.accounts))
-		for _, id := range ids {
-			r.Accounts = append(r.Accounts, s.accounts[id])
+		type item struct{ name, tag string }
+		var items []item
+		known := map[string]bool{}
+		for _, n := range names {
+			tag := o.ItemTag(n)
+			known[tag] = true
+			items = append(items, item{n, tag})
+		}
+		// Points of an item the ledger does not hold are all orphans.
+		for _, tag := range tags {
+			if !known[tag] {
+				items = append(items, item{"", tag})
+			}
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].tag < items[j].tag })
+		for _, it := range items {
+			allTags[it.tag] = true
+			s := &scan{db: db, o: &o, m: m, item: it.name, tag: it.tag, accounts: map[string]*Account{}, report: r}
+			if err := s.run(ctx, l); err != nil {
+				return nil, err
+			}
+			ids := slices.Sorted(maps.Keys(s.accounts))
+			for _, id := range ids {
+				r.Accounts = append(r.Accounts, s.accounts[id])
+			}
 		}
 	}
+	r.Items = len(allTags)
 	r.Agree = true
 	for _, a := range r.Accounts {
 		if !a.Agrees() {
@@ -190,6 +220,7 @@ func Verify(ctx context.Context, l Ledger, db *Influx, o Options) (*Report, erro
 type scan struct {
 	db       *Influx
 	o        *Options
+	m        *measurement
 	item     string // "" for an item only InfluxDB knows
 	tag      string
 	accounts map[string]*Account
@@ -221,7 +252,7 @@ func (s *scan) account(id, name string) *Account {
 	}
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &Account{Item: s.tag, AccountID: id, Account: name}
+		a = &Account{Item: s.tag, Measurement: s.m.name, AccountID: id, Account: name}
 		s.accounts[id] = a
 	}
 	if a.Account == "" {
@@ -235,10 +266,17 @@ func (s *scan) run(ctx context.Context, l Ledger) error {
 	w.reset()
 	var lo *int64
 	if s.item != "" {
-		err := l.PointsByDay(s.item, func(_ uint32, pts []ledger.Point) error {
+		err := l.PointsByDay(s.item, func(_ uint32, all []ledger.Point) error {
+			pts := all[:0:0]
 			dayMin := int64(math.MaxInt64)
-			for i := range pts {
-				dayMin = min(dayMin, pts[i].Time)
+			for i := range all {
+				if all[i].Measurement() == s.m.name {
+					pts = append(pts, all[i])
+					dayMin = min(dayMin, all[i].Time)
+				}
+			}
+			if len(pts) == 0 {
+				return nil
 			}
 			// A window ends at a day boundary, and only where time order
 			// agrees with date order (it does unless the time zone was
@@ -288,7 +326,9 @@ func (s *scan) add(w *window, p *ledger.Point) {
 }
 
 func (s *scan) ledgerTags(p *ledger.Point) map[string]string {
-	return map[string]string{"account": p.Account, "account_id": p.AccountID, "category": p.Category, "currency": p.Currency, "item": s.tag}
+	tags := s.m.tags(p)
+	tags["item"] = s.tag
+	return tags
 }
 
 // identity is a point's identity in InfluxDB: its timestamp and the tags
@@ -324,8 +364,11 @@ type influxPoint struct {
 }
 
 func (s *scan) compare(ctx context.Context, lo, hi *int64, w *window) error {
-	q := fmt.Sprintf(`SELECT "amount", "pending", "removed", "transaction_id" FROM %s WHERE "item" = %s`,
-		QuoteIdent(ledger.Measurement), QuoteString(s.tag))
+	fields := `"amount", "removed", ` + QuoteIdent(s.m.idField)
+	if s.m.pending {
+		fields += `, "pending"`
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %s WHERE "item" = %s`, fields, QuoteIdent(s.m.name), QuoteString(s.tag))
 	if lo != nil {
 		q += fmt.Sprintf(" AND time >= %d", *lo)
 	}
@@ -336,7 +379,7 @@ func (s *scan) compare(ctx context.Context, lo, hi *int64, w *window) error {
 	err := s.db.Stream(ctx, q, func(sr Series) error {
 		col := columns(sr.Columns)
 		for _, row := range sr.Values {
-			ip, err := parsePoint(col, row)
+			ip, err := parsePoint(col, row, s.m.idField)
 			if err != nil {
 				return fmt.Errorf("%s: %w", q, err)
 			}
@@ -420,16 +463,18 @@ func (s *scan) example(a *Account, d Difference) {
 // tombstone is the point that retracts an orphan: its own identity, with
 // amount 0 and removed=true.
 func (s *scan) tombstone(tags map[string]string, ip *influxPoint) telegraf.Metric {
-	m := metric.New(ledger.Measurement, nil, nil, time.Unix(0, ip.time))
+	m := metric.New(s.m.name, nil, nil, time.Unix(0, ip.time))
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		if tags[k] != "" {
 			m.AddTag(k, tags[k])
 		}
 	}
-	m.AddField("amount", 0.0)
+	for _, f := range s.m.zeroed {
+		m.AddField(f, 0.0)
+	}
 	m.AddField("removed", true)
 	if ip.txID != "" {
-		m.AddField("transaction_id", ip.txID)
+		m.AddField(s.m.idField, ip.txID)
 	}
 	return m
 }
@@ -482,7 +527,7 @@ func columns(cols []string) map[string]int {
 	return m
 }
 
-func parsePoint(col map[string]int, row []any) (influxPoint, error) {
+func parsePoint(col map[string]int, row []any, idField string) (influxPoint, error) {
 	var ip influxPoint
 	get := func(name string) any {
 		if i, ok := col[name]; ok && i < len(row) {
@@ -505,7 +550,7 @@ func parsePoint(col map[string]int, row []any) (influxPoint, error) {
 	}
 	ip.removed, _ = get("removed").(bool)
 	ip.pending, _ = get("pending").(bool)
-	ip.txID, _ = get("transaction_id").(string)
+	ip.txID, _ = get(idField).(string)
 	return ip, nil
 }
 
@@ -528,8 +573,8 @@ func (c *Influx) tagValues(ctx context.Context, measurement, key string) ([]stri
 // distinctIDs asks InfluxDB how many distinct transaction ids each account's
 // live points have: a count no one process need hold in memory.
 func (s *scan) distinctIDs(ctx context.Context) error {
-	q := fmt.Sprintf(`SELECT count(distinct("transaction_id")) FROM %s WHERE "item" = %s AND "removed" = false GROUP BY "account_id"`,
-		QuoteIdent(ledger.Measurement), QuoteString(s.tag))
+	q := fmt.Sprintf(`SELECT count(distinct(%s)) FROM %s WHERE "item" = %s AND "removed" = false GROUP BY "account_id"`,
+		QuoteIdent(s.m.idField), QuoteIdent(s.m.name), QuoteString(s.tag))
 	return s.db.Stream(ctx, q, func(sr Series) error {
 		a := s.account(sr.Tags["account_id"], "")
 		for _, row := range sr.Values {

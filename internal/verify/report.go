@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/plaid-sync/telegraf-plaid/internal/ledger"
 )
 
 // WriteText prints the report as a table a person can read: one row per
@@ -20,6 +22,9 @@ func (r *Report) WriteText(w io.Writer) {
 			name = a.AccountID
 		} else {
 			name = fmt.Sprintf("%s (%s)", a.Account, a.AccountID)
+		}
+		if a.Measurement == ledger.InvestmentMeasurement {
+			name = "investments: " + name
 		}
 		balance := "-"
 		if a.Balance != nil {
@@ -94,9 +99,10 @@ func pair(ledger, influx int64, f func(int64) string) string {
 
 // Legend explains the table's columns; printed under -help.
 var Legend = strings.TrimSpace(`
-LIVE and IDS count live points and distinct transaction ids, SUM adds up
-amount to the cent, PENDING counts pending live points: "ledger ≠ influxdb"
-where they differ. MISSING points are in the ledger and not in InfluxDB,
+A row is an account's plaid_transaction points, or its
+plaid_investment_transaction points ("investments:"). LIVE and IDS count
+live points and distinct transaction ids, SUM adds up amount to the cent,
+PENDING counts pending live points: "ledger ≠ influxdb" where they differ. MISSING points are in the ledger and not in InfluxDB,
 CHANGED are in both with another amount, pending, removed or transaction id,
 ORPHANS are live points InfluxDB has and the ledger does not ("retracted":
 already tombstones). BALANCE is the latest plaid_balance current value.`)

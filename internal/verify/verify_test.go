@@ -21,12 +21,23 @@ func TestIdentityIsTagSetAndTime(t *testing.T) {
 }
 
 func TestTombstoneOfAnOrphanKeepsItsTags(t *testing.T) {
-	s := &scan{}
+	s := &scan{m: measurements[0]}
 	m := s.tombstone(map[string]string{"item": "Test Wells", "account_id": "by-hand", "host": "", "category": "GIFTS"},
 		&influxPoint{time: 1700000000000000001, amount: 42.5, txID: "written-by-hand"})
 	line, err := AppendLine(nil, m)
 	require.NoError(t, err)
 	require.Equal(t, "plaid_transaction,account_id=by-hand,category=GIFTS,item=Test\\ Wells amount=0,removed=true,transaction_id=\"written-by-hand\" 1700000000000000001\n", string(line))
+}
+
+// An investment transaction's orphan is retracted with every amount it
+// carries set to 0, under its own measurement and id field.
+func TestTombstoneOfAnInvestmentOrphan(t *testing.T) {
+	s := &scan{m: measurements[1]}
+	m := s.tombstone(map[string]string{"item": "Broker", "account_id": "ira", "type": "buy", "subtype": "buy", "currency": "USD"},
+		&influxPoint{time: 1700000000000000001, amount: 570.24, txID: "inv1"})
+	line, err := AppendLine(nil, m)
+	require.NoError(t, err)
+	require.Equal(t, `plaid_investment_transaction,account_id=ira,currency=USD,item=Broker,subtype=buy,type=buy amount=0,quantity=0,price=0,fees=0,removed=true,investment_transaction_id="inv1" 1700000000000000001`+"\n", string(line))
 }
 
 func TestParsePointReadsInfluxDBsColumns(t *testing.T) {
@@ -36,10 +47,10 @@ func TestParsePointReadsInfluxDBsColumns(t *testing.T) {
 	var row []any
 	require.NoError(t, dec.Decode(&cols))
 	require.NoError(t, dec.Decode(&row))
-	ip, err := parsePoint(columns(cols), row)
+	ip, err := parsePoint(columns(cols), row, "transaction_id")
 	require.NoError(t, err)
 	require.Equal(t, influxPoint{time: 1700000000000000001, amount: -12.34, pending: true, txID: "tx1"}, ip)
-	_, err = parsePoint(columns([]string{"amount"}), []any{json.Number("1")})
+	_, err = parsePoint(columns([]string{"amount"}), []any{json.Number("1")}, "transaction_id")
 	require.Error(t, err, "a row without a time")
 }
 
