@@ -276,6 +276,26 @@ func TestSteadyStateCallPattern(t *testing.T) {
 		}
 	}
 	require.Positive(t, invested, "an item with investments")
+
+	// The full re-read due at every poll of investment transactions: the
+	// 24 months fit one page, so it costs no more call than the window.
+	p.Stop()
+	f.emu.ResetStats()
+	p = f.plugin(t, func(p *plaid.Plaid) {
+		p.InvestmentTransactionsInterval = config.Duration(time.Nanosecond)
+		p.InvestmentTransactionsFullReread = config.Duration(time.Nanosecond)
+	})
+	for range gathers {
+		f.gather(t, p, acc)
+	}
+	for _, it := range f.items {
+		calls := f.emu.Stats().ByItem[it.Name]
+		want := map[string]int{"/transactions/sync": gathers}
+		if calls["/investments/transactions/get"] > 0 {
+			want["/investments/transactions/get"] = gathers
+		}
+		require.Equal(t, want, calls, "%s: full re-reads", it.Name)
+	}
 }
 
 // heapInUse is the live heap after two collections.
