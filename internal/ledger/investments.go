@@ -168,16 +168,7 @@ func (l *Ledger) ApplyInvestments(item string, listed []ListedInvestment, fromDa
 		return counts, err
 	}
 	l.appliedChanges(len(q.keys))
-	groups := q.groups(item)
-	if err := l.journal.record(groups...); err != nil {
-		return counts, err
-	}
-	for _, g := range groups {
-		if err := emit(g); err != nil {
-			return counts, err
-		}
-	}
-	return counts, nil
+	return counts, l.handOut(item, &q, emit)
 }
 
 func keyIn(index *bolt.Bucket, id string) (Key, bool) {

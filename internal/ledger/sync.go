@@ -190,16 +190,25 @@ func (l *Ledger) Apply(item string, shape Shape, emit func(Group) error) (Counts
 			return counts, err
 		}
 		l.appliedChanges(applied)
-		groups := q.groups(item)
-		if err := l.journal.record(groups...); err != nil {
+		if err := l.handOut(item, &q, emit); err != nil {
 			return counts, err
 		}
-		for _, g := range groups {
-			if err := emit(g); err != nil {
-				return counts, err
-			}
+	}
+}
+
+// handOut journals the groups of points a commit queued, then hands them
+// to emit: a point is durable in the journal before anything can write it.
+func (l *Ledger) handOut(item string, q *queue, emit func(Group) error) error {
+	groups := q.groups(item)
+	if err := l.journal.record(groups...); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := emit(g); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // reconcile retracts, in key order from where it stopped, up to budget
@@ -290,14 +299,8 @@ func (l *Ledger) RetractItem(item string, emit func(Group) error) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		groups := q.groups(item)
-		if err := l.journal.record(groups...); err != nil {
+		if err := l.handOut(item, &q, emit); err != nil {
 			return total, err
-		}
-		for _, g := range groups {
-			if err := emit(g); err != nil {
-				return total, err
-			}
 		}
 		if n == 0 {
 			return total, nil

@@ -79,8 +79,8 @@ type Account struct {
 	Measurement string `json:"measurement"`
 	AccountID   string `json:"account_id"`
 	Account     string `json:"account"`
-	Ledger    Totals `json:"ledger"`
-	InfluxDB  Totals `json:"influxdb"`
+	Ledger      Totals `json:"ledger"`
+	InfluxDB    Totals `json:"influxdb"`
 	// Missing points are in the ledger and not in InfluxDB; changed points
 	// are in both with other values; orphans are live points InfluxDB has
 	// at an identity the ledger does not know. Retracted orphans are such

@@ -160,7 +160,7 @@ func TestDamagedStateStoreRecoversInvestmentTransactions(t *testing.T) {
 				}
 				p.Stop()
 			}
-			run(&testutil.CaptureLogger{}, true) // the history; its close leaves a snapshot
+			run(&testutil.CaptureLogger{}, true)  // the history; its close leaves a snapshot
 			advance(t, h, 1)                      // March 15: a buy
 			run(&testutil.CaptureLogger{}, false) // handed out, journaled, never delivered
 
@@ -260,12 +260,7 @@ func TestNullFeesAreLeftOut(t *testing.T) {
 // sum(amount) is then exact again.
 func TestFullRereadTombstonesAnOldRemoval(t *testing.T) {
 	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 3, HistoryDays: 120, TxPerDay: 3, Today: liabilityToday})
-	configure := func(p *Plaid) {
-		p.now = emuClock(h.emu)
-		p.InvestmentTransactionsInterval = duration(24 * time.Hour)
-		p.ReplayWindow = 0
-	}
-	p := h.plugin(configure)
+	p := h.plugin(dailyPolls(h))
 	d := newDelivery()
 	fold := influxFold{}
 	fold.add(t, d.gather(t, p))

@@ -82,14 +82,19 @@ func requireInvestmentsMatch(t *testing.T, fold influxFold, truth plaidemu.ItemT
 	}
 }
 
-func TestInvestmentTransactionsThroughTheLedger(t *testing.T) {
-	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 3, HistoryDays: 90, TxPerDay: 3, Today: liabilityToday})
-	// No replay: what each poll writes is counted alone.
-	configure := func(p *Plaid) {
+// dailyPolls polls investment transactions once an emulated day, without
+// replay, so that what each poll writes is counted alone.
+func dailyPolls(h *harness) func(*Plaid) {
+	return func(p *Plaid) {
 		p.now = emuClock(h.emu)
 		p.InvestmentTransactionsInterval = duration(24 * time.Hour)
 		p.ReplayWindow = 0
 	}
+}
+
+func TestInvestmentTransactionsThroughTheLedger(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 3, HistoryDays: 90, TxPerDay: 3, Today: liabilityToday})
+	configure := dailyPolls(h)
 	p := h.plugin(configure)
 	d := newDelivery()
 	fold := influxFold{}
