@@ -97,6 +97,7 @@ var errorCatalog = map[string]errorSpec{
 		"rate limit exceeded for attempts to access this item. please try again later", ""},
 	"ITEM_GET_LIMIT":                {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
 	"INVESTMENT_HOLDINGS_GET_LIMIT": {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
+	"INVESTMENT_TRANSACTIONS_LIMIT": {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this item. please try again later", ""},
 	"INSTITUTIONS_GET_BY_ID_LIMIT":  {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded for attempts to access this endpoint. please try again later", ""},
 	"RATE_LIMIT":                    {"RATE_LIMIT_EXCEEDED", 429, "rate limit exceeded. please try again later", ""},
 }
@@ -106,7 +107,7 @@ var faultCodes = []string{
 	"ITEM_LOGIN_REQUIRED", "ITEM_NOT_FOUND", "INVALID_ACCESS_TOKEN", "INVALID_API_KEYS",
 	"INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING", "INTERNAL_SERVER_ERROR", "PLANNED_MAINTENANCE",
 	"TRANSACTIONS_SYNC_LIMIT", "TRANSACTIONS_LIMIT", "ACCOUNTS_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT", "ITEM_GET_LIMIT",
-	"INVESTMENT_HOLDINGS_GET_LIMIT", "INSTITUTIONS_GET_BY_ID_LIMIT", "RATE_LIMIT",
+	"INVESTMENT_HOLDINGS_GET_LIMIT", "INVESTMENT_TRANSACTIONS_LIMIT", "INSTITUTIONS_GET_BY_ID_LIMIT", "RATE_LIMIT",
 	"TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", "PRODUCT_NOT_READY",
 	"ACCESS_NOT_GRANTED", "INSUFFICIENT_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_MFA", "INVALID_SEND_METHOD",
 	"INVALID_UPDATED_USERNAME", "ITEM_LOCKED", "ITEM_NOT_SUPPORTED", "MFA_NOT_SUPPORTED", "NO_ACCOUNTS",
