@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -238,10 +239,18 @@ func testDashboard(t *testing.T, d grafanaDashboard, taxonomy string, render boo
 	backfilled := time.Now()
 	// Days pass and balances move, one login breaks: every panel has
 	// something to show.
+	// The portfolio panel follows the prices: each of these holds until the
+	// next advance.
+	var portfolio []portfolioSnapshot
 	for i := 0; i < 3; i++ {
 		_, at := p.advance(2)
+		if len(portfolio) > 0 {
+			portfolio[len(portfolio)-1].to = at
+		}
 		p.settle(at, time.Minute)
+		portfolio = append(portfolio, waitPortfolio(t, p, d, at))
 	}
+	portfolio[len(portfolio)-1].to = time.Now()
 	broken := p.emu.Items()[2]
 	p.plaidCall("/sandbox/item/reset_login", map[string]any{"access_token": broken.AccessToken})
 	_, at := p.advance(1)
@@ -290,6 +299,7 @@ func testDashboard(t *testing.T, d grafanaDashboard, taxonomy string, render boo
 		return
 	}
 	checkPanels(t, p, gt, byCurrency, broken.Name)
+	checkPortfolioOverTime(t, p, d, portfolio)
 
 	if taxonomy == plaidemu.PFCv2 {
 		requireV2Categories(t, p)
@@ -373,7 +383,9 @@ func checkDashboardModel(t *testing.T, d grafanaDashboard) {
 	for _, panel := range d.allPanels() {
 		titles[panel.Title] = true
 	}
-	for _, want := range []string{"Spending by category", "Cash flow by day ($tz)", "Top merchants", "Balances", "Net worth ($currency)", "Credit utilisation", "Item health"} {
+	for _, want := range []string{"Spending by category", "Cash flow by day ($tz)", "Top merchants", "Balances", "Net worth ($currency)",
+		"Credit utilisation", "Item health", "Upcoming payments", "APRs and interest rates", "Portfolio allocation",
+		"Gains against cost basis", portfolioPanel} {
 		if !titles[want] {
 			t.Errorf("the dashboard has no panel %q", want)
 		}
@@ -674,5 +686,111 @@ func checkInvestmentPanels(t *testing.T, gt plaidemu.GroundTruth, results map[st
 		got[s.Tags["account_id"]+"/"+s.Tags["security_id"]] = int64(math.Round(v * 100))
 	}
 	requireSameCents(t, "Gains against cost basis", got, gains)
+	requireSameCents(t, portfolioPanel, latestPortfolio(results[portfolioPanel].series["A"]), bankPortfolio(gt))
 	t.Logf("investment panels: %d liabilities, portfolio %v", liabilities, byType)
+}
+
+const portfolioPanel = "Portfolio value over time"
+
+// portfolioSnapshot is what the bank holds per investment account and
+// security type, in cents, from one advance of time to the next.
+type portfolioSnapshot struct {
+	from, to time.Time
+	cents    map[string]int64
+}
+
+func portfolioKey(item, accountID, securityType, currency string) string {
+	return item + " " + accountID + " " + securityType + " (" + currency + ")"
+}
+
+func bankPortfolio(gt plaidemu.GroundTruth) map[string]int64 {
+	out := map[string]int64{}
+	for _, it := range gt.Items {
+		for _, h := range it.Holdings {
+			out[portfolioKey(it.Name, h.AccountID, h.Type, h.Currency)] += int64(math.Round(h.Value * 100))
+		}
+	}
+	return out
+}
+
+func seriesKey(s series) string {
+	return portfolioKey(s.Tags["item"], s.Tags["account_id"], s.Tags["security_type"], s.Tags["currency"])
+}
+
+// latestPortfolio is the last value of each of the panel's lines.
+func latestPortfolio(ss []series) map[string]int64 {
+	out := map[string]int64{}
+	for _, s := range ss {
+		if v, ok := lastValue(s); ok {
+			out[seriesKey(s)] = int64(math.Round(v * 100))
+		}
+	}
+	return out
+}
+
+// portfolioSince runs the portfolio panel's query from since to now, with
+// the one-second interval Grafana picks for a range of minutes.
+func portfolioSince(t *testing.T, p *pipeline, d grafanaDashboard, since time.Time) []series {
+	t.Helper()
+	for _, panel := range d.allPanels() {
+		if panel.Title != portfolioPanel {
+			continue
+		}
+		r := grafanaRange{from: since, to: time.Now().Add(time.Second), interval: "1s"}
+		ss, err := p.influx.query(p.database, interpolate(t, panel.Targets[0].Query, r, grafanaVars{items: templateValues(t, p, d, "item")}))
+		if err != nil {
+			t.Fatalf("panel %q: %v", portfolioPanel, err)
+		}
+		return ss
+	}
+	t.Fatalf("the dashboard has no panel %q", portfolioPanel)
+	return nil
+}
+
+// waitPortfolio waits until the portfolio panel shows what the bank holds
+// after time advanced at since, and returns that.
+func waitPortfolio(t *testing.T, p *pipeline, d grafanaDashboard, since time.Time) portfolioSnapshot {
+	t.Helper()
+	want := bankPortfolio(p.emu.GroundTruth())
+	var got map[string]int64
+	err := waitFor(30*time.Second, 250*time.Millisecond, func() (bool, error) {
+		got = latestPortfolio(portfolioSince(t, p, d, since))
+		return maps.Equal(got, want), nil
+	})
+	if err != nil {
+		requireSameCents(t, portfolioPanel+" after an advance", got, want)
+		t.FailNow()
+	}
+	return portfolioSnapshot{from: since, cents: want}
+}
+
+// checkPortfolioOverTime runs the portfolio panel over the advances: each
+// line shows, between two advances, the bank's value of that account's
+// securities of that type, and the values move with the prices.
+func checkPortfolioOverTime(t *testing.T, p *pipeline, d grafanaDashboard, snaps []portfolioSnapshot) {
+	t.Helper()
+	lines := map[string]series{}
+	for _, s := range portfolioSince(t, p, d, snaps[0].from) {
+		lines[seriesKey(s)] = s
+	}
+	moved := 0
+	for i, snap := range snaps {
+		for key, want := range snap.cents {
+			shown := false
+			for _, row := range lines[key].Values {
+				at := time.Unix(0, asInt(row[0]))
+				shown = shown || row[1] != nil && !at.Before(snap.from) && at.Before(snap.to) && asCents(row[1]) == want
+			}
+			if !shown {
+				t.Errorf("%s: %s shows no %s between advance %d and the next", portfolioPanel, key, centsString(want), i+1)
+			}
+			if i > 0 && snaps[i-1].cents[key] != want {
+				moved++
+			}
+		}
+	}
+	if moved == 0 {
+		t.Errorf("%s: no value moved over %d advances", portfolioPanel, len(snaps))
+	}
+	t.Logf("%s: %d lines, %d changes over %d advances", portfolioPanel, len(snaps[0].cents), moved, len(snaps))
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -253,9 +254,14 @@ func renderPanels(t *testing.T, p *pipeline, d grafanaDashboard, gt plaidemu.Gro
 	txRange := newGrafanaRange(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -90),
 		time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1))
 	pollRange := newGrafanaRange(pollsFrom, time.Now().Add(2*time.Second))
-	pollPanels := map[string]bool{"Balances": true, "Net worth ($currency)": true, "Credit utilisation": true, "Item health": true}
+	pollPanels := map[string]bool{"Balances": true, "Net worth ($currency)": true, "Credit utilisation": true, "Item health": true,
+		portfolioPanel: true}
 
 	const unitW, unitH = 66, 34
+	rows := 0 // grid units the panels fill
+	for _, panel := range d.allPanels() {
+		rows = max(rows, panel.GridPos.Y+panel.GridPos.H)
+	}
 	var body strings.Builder
 	for _, panel := range d.allPanels() {
 		r := txRange
@@ -268,7 +274,11 @@ func renderPanels(t *testing.T, p *pipeline, d grafanaDashboard, gt plaidemu.Gro
 		title := strings.NewReplacer("$tz", vars.tz, "$currency", vars.currency).Replace(panel.Title)
 		note := "last 90 days"
 		if pollPanels[panel.Title] {
-			note = fmt.Sprintf("the %s after the first sync: balances are polled from then on", pollRange.to.Sub(pollRange.from).Round(time.Second))
+			what := "balances are"
+			if panel.Title == portfolioPanel {
+				what = "holdings are"
+			}
+			note = fmt.Sprintf("the %s after the first sync: %s polled from then on", pollRange.to.Sub(pollRange.from).Round(time.Second), what)
 		}
 		fmt.Fprintf(&body, `<div class="panel" style="left:%dpx;top:%dpx;width:%dpx;height:%dpx"><h2>%s <small>%s</small></h2>`,
 			g.X*unitW+6, g.Y*unitH+6, w, h, html.EscapeString(title), note)
@@ -277,7 +287,7 @@ func renderPanels(t *testing.T, p *pipeline, d grafanaDashboard, gt plaidemu.Gro
 	}
 	page := fmt.Sprintf(`<!doctype html><html><head><meta charset="utf-8"><style>%s</style></head><body><h1>Plaid: spending, cash flow, balances</h1>
 <div class="vars">Bank: All · Currency: %s · Time zone: %s · telegraf-plaid dashboard, panels drawn from the end-to-end test's InfluxDB</div>
-<div class="grid" style="height:%dpx">%s</div></body></html>`, renderCSS, vars.currency, vars.tz, 43*unitH, body.String())
+<div class="grid" style="height:%dpx">%s</div></body></html>`, renderCSS, vars.currency, vars.tz, rows*unitH, body.String())
 	htmlPath := filepath.Join(p.dir, "dashboard.html")
 	writeFile(t, htmlPath, page, 0o644)
 
@@ -299,7 +309,7 @@ func renderPanels(t *testing.T, p *pipeline, d grafanaDashboard, gt plaidemu.Gro
 	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
 	defer cancelTimeout()
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(24*unitW+20, 43*unitH+90),
+		chromedp.EmulateViewport(24*unitW+20, int64(rows*unitH+90)),
 		chromedp.Navigate("file://"+htmlPath),
 	)
 	if err != nil {
@@ -352,13 +362,23 @@ func renderPanel(panel grafanaPanel, res panelResult, r grafanaRange, w, h int) 
 			rows = append(rows, []string{name, currency, formatAmount(totals[k]), fmt.Sprint(counts[k])})
 		}
 		return tableHTML([]string{"merchant", "currency", "spent", "purchases"}, rows, -1)
-	case "Spending by category", "Credit utilisation":
+	case "Upcoming payments":
+		ss := slices.Clone(res.series["A"])
+		sort.Slice(ss, func(i, j int) bool { return fmt.Sprint(ss[i].column("due")[0]) < fmt.Sprint(ss[j].column("due")[0]) })
+		var rows [][]string
+		for _, s := range ss {
+			rows = append(rows, []string{s.Tags["item"], s.Tags["account"], fmt.Sprint(s.column("due")[0]),
+				formatAmount(asFloat(s.column("minimum")[0])), fmt.Sprint(asInt(s.column("days left")[0])), fmt.Sprint(s.column("overdue")[0])})
+		}
+		return tableHTML([]string{"item", "account", "due", "minimum", "days left", "overdue"}, rows, -1)
+	case "Spending by category", "Credit utilisation", "APRs and interest rates", "Portfolio allocation", "Gains against cost basis":
 		var labels []string
 		var values []float64
-		alias := panel.Targets[0].Alias
-		for _, s := range res.series["A"] {
-			if v, ok := lastValue(s); ok {
-				labels, values = append(labels, aliasName(alias, s)), append(values, v)
+		for _, target := range panel.Targets {
+			for _, s := range res.series[target.RefID] {
+				if v, ok := lastValue(s); ok {
+					labels, values = append(labels, aliasName(target.Alias, s)), append(values, v)
+				}
 			}
 		}
 		idx := make([]int, len(labels))

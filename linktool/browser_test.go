@@ -240,3 +240,30 @@ func TestBrowserForgedRequests(t *testing.T) {
 	require.False(t, strings.Contains(b.stdout.String(), "Public token obtained"))
 	requireUntouched(t, path, original)
 }
+
+// Link offers only the banks that support every --products product, and
+// the item gets them: Capital One, without Investments, is not listed.
+func TestBrowserLinkProducts(t *testing.T) {
+	ctx := newBrowser(t)
+	emu, emuURL := startEmulator(t, -1)
+	path, _ := writeINI(t, t.TempDir(), emuURL)
+	b := startTool(t, "-c", path, "--link", "Broker", "--listen", "127.0.0.1:0", "--products", "transactions,investments")
+
+	frame := openLinkPage(t, ctx, b)
+	in := chromedp.FromNode(frame)
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="institution-ins_109508"]`), in)))
+	capitalOne, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(`[data-testid="institution-ins_128026"]`), chromedp.AtLeast(0), in))
+	require.NoError(t, err)
+	require.Empty(t, capitalOne, "Capital One does not support Investments")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="institution-ins_109508"]`), in)))
+	logIn(t, ctx, frame)
+	pageStatus(t, ctx, "Done.")
+	require.Equal(t, exitOK, b.wait(t, 20*time.Second), b.stderr.String())
+
+	res := runTool(t, "-c", path, "--status")
+	require.Equal(t, exitOK, res.code, res.stdout+res.stderr)
+	require.Regexp(t, `^Broker: First Platypus Bank, \d accounts, .*, products transactions\+investments, error none\n$`, res.stdout)
+	it, ok := emuItem(t, emu, savedToken(t, path, "Broker"))
+	require.True(t, ok)
+	require.Equal(t, "ins_109508", it.InstitutionID)
+}

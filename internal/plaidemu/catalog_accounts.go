@@ -3,6 +3,7 @@ package plaidemu
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Account names per kind. Several are deliberately awkward for encoders:
@@ -88,9 +89,15 @@ func accountLayout(index int, r *rand.Rand) []accountKind {
 	return kinds
 }
 
-// newAccounts builds an item's accounts with names, masks and terms.
-func newAccounts(index int, inst *institution, r *rand.Rand, ids *idStream) []*account {
+// newAccounts builds an item's accounts with names, masks and terms. need
+// are kinds the person holds at least one of (Link made them pick one).
+func newAccounts(index int, inst *institution, r *rand.Rand, ids *idStream, need []accountKind) []*account {
 	kinds := accountLayout(index, r)
+	for _, k := range need {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
 	used := map[string]bool{}
 	var out []*account
 	for _, k := range kinds {

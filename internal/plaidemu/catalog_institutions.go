@@ -23,7 +23,22 @@ type institution struct {
 	// non-depository account, and real-time balances carry
 	// last_updated_datetime (Capital One).
 	BalanceNeedsMinUpdated bool
+	// Products the institution supports; nil = institutionProducts.
+	Products []string
 }
+
+// institutionProducts are the products an institution supports unless it
+// says otherwise, as /institutions/get_by_id lists them.
+var institutionProducts = []string{"assets", "auth", "balance", "transactions", "identity", "investments", "liabilities"}
+
+func (in *institution) products() []string {
+	if in.Products == nil {
+		return institutionProducts
+	}
+	return in.Products
+}
+
+func (in *institution) supports(product string) bool { return slices.Contains(in.products(), product) }
 
 func (in *institution) countries() []string {
 	if len(in.Countries) == 0 {
@@ -76,9 +91,11 @@ var institutions = []*institution{
 // own banks; their ids are not Plaid's.
 var moreInstitutions = []*institution{
 	{ID: "ins_128026", Name: "Capital One", Short: "Capital One", URL: "https://www.capitalone.com", Color: "#004977",
-		Routing: []string{"056073502", "051405515"}, OAuth: true, BalanceNeedsMinUpdated: true},
+		Routing: []string{"056073502", "051405515"}, OAuth: true, BalanceNeedsMinUpdated: true,
+		Products: []string{"assets", "auth", "balance", "transactions", "identity", "liabilities"}},
 	{ID: "ins_900101", Name: "Maple Leaf Savings", Short: "Maple Leaf", URL: "https://plaid.com", Color: "#c8102e",
-		Routing: []string{}, Countries: []string{"CA"}, Currency: "CAD"},
+		Routing: []string{}, Countries: []string{"CA"}, Currency: "CAD",
+		Products: []string{"auth", "balance", "transactions", "identity"}},
 	{ID: "ins_900102", Name: "Thames Building Society", Short: "Thames", URL: "https://plaid.com", Color: "#00205b",
 		Routing: []string{}, Countries: []string{"GB"}, Currency: "GBP", OAuth: true, Consent: true},
 	{ID: "ins_900103", Name: "Banque de la Seine", Short: "Seine", URL: "https://plaid.com", Color: "#0055a4",

@@ -6,6 +6,12 @@
 // Plaid does, including Plaid's error shapes, rate limits and faults injected
 // on demand, so the product can be run and tested without Plaid keys.
 //
+// An item linked through Link has the products Link was asked for, as far
+// as its institution supports them (Capital One has no Investments): the
+// required ones (products), and required-if-supported and optional ones
+// where an account of the item is served by them. Endpoints of a product an
+// item lacks answer PRODUCTS_NOT_SUPPORTED or ADDITIONAL_CONSENT_REQUIRED.
+//
 // An emulator holds everything in memory. The same Config and the same
 // sequence of calls give the same data: ids, tokens and amounts.
 //

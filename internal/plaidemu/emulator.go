@@ -74,7 +74,9 @@ func New(cfg Config) (*Emulator, error) {
 			name += " " + strconv.Itoa(round+1)
 		}
 		// Pre-seeded items were linked with Transactions and HistoryDays.
-		e.newItem(inst, name, true, cfg.HistoryDays, "").txInit = true
+		it := e.newItem(inst, name, true, cfg.HistoryDays, "", nil)
+		it.txInit = true
+		it.setPreseededProducts()
 	}
 	e.handler = e.routes()
 	return e, nil
@@ -89,9 +91,10 @@ func (e *Emulator) now() time.Time {
 	return time.Now().UTC().Add(e.offset).Truncate(time.Second)
 }
 
-// newItem links an item at inst and generates its history up to today.
-// Callers hold e.mu (or own e exclusively, as New does).
-func (e *Emulator) newItem(inst *institution, name string, ready bool, historyDays int, webhook string) *item {
+// newItem links an item at inst and generates its history up to today;
+// it holds an account of each kind in need. Callers hold e.mu (or own e
+// exclusively, as New does).
+func (e *Emulator) newItem(inst *institution, name string, ready bool, historyDays int, webhook string, need []accountKind) *item {
 	idx := len(e.items)
 	seed := uint64(e.cfg.Seed)
 	r := newRand(seed, streamItem, uint64(idx))
@@ -105,7 +108,7 @@ func (e *Emulator) newItem(inst *institution, name string, ready bool, historyDa
 		Webhook:     webhook,
 		idRand:      ids,
 	}
-	it.Accounts = newAccounts(idx, inst, r, ids)
+	it.Accounts = newAccounts(idx, inst, r, ids, need)
 	start := e.today - day(historyDays) + 1
 	for _, a := range it.Accounts {
 		if a.Kind == kindStudentLoan || a.Kind == kindMortgage {

@@ -75,7 +75,7 @@ func (e *Emulator) investmentsTransactionsGet(c *call) (any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	it, apiErr := e.dataItem(req.AccessToken)
+	it, apiErr := e.productItem(req.AccessToken, productInvestments)
 	if apiErr != nil {
 		return nil, apiErr
 	}

@@ -45,7 +45,7 @@ type holdingsResponse struct {
 }
 
 func (e *Emulator) investmentsHoldingsGet(c *call) (any, *apiError) {
-	return e.withItem(c, e.dataItem, func(it *item) (any, *apiError) {
+	return e.withItem(c, e.productFinder(productInvestments), func(it *item) (any, *apiError) {
 		resp := holdingsResponse{Accounts: []wireAccount{}, Holdings: []wireHolding{}, Securities: []wireSecurity{},
 			Item: e.itemWire(it, false), RequestID: c.requestID}
 		asOf := strPtr(it.bankDay.String()) // the bank's last day Plaid saw
@@ -89,7 +89,7 @@ type liabilitiesResponse struct {
 }
 
 func (e *Emulator) liabilitiesGet(c *call) (any, *apiError) {
-	return e.withItem(c, e.dataItem, func(it *item) (any, *apiError) {
+	return e.withItem(c, e.productFinder(productLiabilities), func(it *item) (any, *apiError) {
 		resp := liabilitiesResponse{Accounts: []wireAccount{}, Item: e.itemWire(it, false), RequestID: c.requestID}
 		resp.Liabilities.Credit, resp.Liabilities.Mortgage, resp.Liabilities.Student = []map[string]any{}, []map[string]any{}, []map[string]any{}
 		for i, a := range it.Accounts {

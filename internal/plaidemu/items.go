@@ -265,7 +265,7 @@ func (e *Emulator) institutionsGetByID(c *call) (any, *apiError) {
 	w := wireInstitution{
 		InstitutionID:  inst.ID,
 		Name:           inst.Name,
-		Products:       []string{"assets", "auth", "balance", "transactions", "identity", "investments", "liabilities"},
+		Products:       inst.products(),
 		CountryCodes:   inst.countries(),
 		RoutingNumbers: inst.Routing,
 		DtcNumbers:     []string{},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,7 +39,7 @@ type linkToken struct {
 	HostedID      string
 	DaysRequested int
 	Products      []string
-	InitProducts  []string // products, required_if_supported_products and optional_products
+	Request       linkRequest // products, required_if_supported_products and optional_products
 	Webhook       string
 	ClientName    string
 	Language      string
@@ -169,6 +170,9 @@ func (e *Emulator) completeLink(linkToken, sessionID, institutionID, username, p
 	if password != GoodPassword {
 		return nil, ErrInvalidCredentials
 	}
+	if missing := lt.Request.unsupported(inst); lt.Update == nil && len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %s does not support %s", ErrProductsNotSupported, inst.Name, strings.Join(missing, ", "))
+	}
 	var it *item
 	if lt.Update != nil {
 		it = lt.Update
@@ -181,27 +185,36 @@ func (e *Emulator) completeLink(linkToken, sessionID, institutionID, username, p
 			e.catchUp(it)
 		}
 	} else {
-		it = e.linkItem(inst, lt.Webhook, lt.InitProducts, lt.DaysRequested)
+		it = e.linkItem(inst, lt.Webhook, lt.Request, lt.DaysRequested)
 	}
 	s := e.finishSession(lt, sessionID, "SELECT_INSTITUTION", "SUBMIT_CREDENTIALS", "HANDOFF")
 	s.PublicToken, s.Inst, s.Item = e.newPublicToken(it), inst, it
 	return s, nil
 }
 
-// linkItem creates an item as Link does. When Transactions is among
-// initProducts it is initialised now with daysRequested (0 = Plaid's
-// default, 90) days of history, at most HistoryDays; otherwise the item
-// holds HistoryDays and the first transactions call initialises it.
-// Callers hold e.mu.
-func (e *Emulator) linkItem(inst *institution, webhook string, initProducts []string, daysRequested int) *item {
-	if !slices.Contains(initProducts, "transactions") {
-		return e.newItem(inst, e.uniqueItemName(inst), false, e.cfg.HistoryDays, webhook)
+// linkItem creates an item as Link does, with the products setProducts
+// gives it; the person holds an account for each required product. When
+// Transactions is among them it is initialised now with daysRequested (0 =
+// Plaid's default, 90) days of history, at most HistoryDays; otherwise the
+// item holds HistoryDays and the first transactions call initialises it.
+// Callers checked the required products against inst and hold e.mu.
+func (e *Emulator) linkItem(inst *institution, webhook string, lr linkRequest, daysRequested int) *item {
+	var need []accountKind
+	for _, p := range lr.Required {
+		if k, ok := accountKindFor(p); ok {
+			need = append(need, k)
+		}
 	}
-	if daysRequested == 0 {
-		daysRequested = DefaultDaysRequested
+	history := e.cfg.HistoryDays
+	if slices.Contains(lr.all(), productTransactions) {
+		if daysRequested == 0 {
+			daysRequested = DefaultDaysRequested
+		}
+		history = min(history, daysRequested)
 	}
-	it := e.newItem(inst, e.uniqueItemName(inst), false, min(e.cfg.HistoryDays, daysRequested), webhook)
-	it.txInit = true
+	it := e.newItem(inst, e.uniqueItemName(inst), false, history, webhook, need)
+	it.setProducts(lr)
+	it.txInit = slices.Contains(it.products, productTransactions)
 	return it
 }
 
@@ -289,9 +302,19 @@ func (e *Emulator) linkTokenCreate(c *call) (any, *apiError) {
 	if len(missing) > 0 {
 		return nil, missingFields(missing...)
 	}
-	for _, p := range req.Products {
-		if !slices.Contains(knownProducts, p) {
-			return nil, invalidField("products contains an unknown product %q", p)
+	seen := map[string]string{}
+	for _, list := range []struct {
+		field    string
+		products []string
+	}{{"products", req.Products}, {"required_if_supported_products", req.IfSupported}, {"optional_products", req.Optional}} {
+		for _, p := range list.products {
+			if !slices.Contains(knownProducts, p) {
+				return nil, invalidField("%s contains an unknown product %q", list.field, p)
+			}
+			if other, dup := seen[p]; dup {
+				return nil, invalidField("%q is in both %s and %s; a product may appear in one of them only", p, other, list.field)
+			}
+			seen[p] = list.field
 		}
 	}
 	days := 0
@@ -309,7 +332,7 @@ func (e *Emulator) linkTokenCreate(c *call) (any, *apiError) {
 		Created:       e.now(),
 		DaysRequested: days,
 		Products:      req.Products,
-		InitProducts:  slices.Concat(req.Products, req.IfSupported, req.Optional),
+		Request:       linkRequest{Required: req.Products, IfSupported: req.IfSupported, Optional: req.Optional},
 		ClientName:    *req.ClientName,
 		Language:      *req.Language,
 		CountryCodes:  *req.CountryCodes,

@@ -124,8 +124,8 @@ func (e *Emulator) dialogSession(w http.ResponseWriter, r *http.Request) {
 	resp := dialogSessionResponse{LinkToken: lt.Token, Mode: "normal", Hosted: hosted, ClientName: name,
 		Expired: !e.now().Before(lt.Expires), Institutions: []dialogInstitution{}}
 	for _, in := range allInstitutions {
-		if !in.servesAny(lt.CountryCodes) {
-			continue // Link offers the institutions of the token's countries
+		if !in.servesAny(lt.CountryCodes) || len(lt.Request.unsupported(in)) > 0 {
+			continue // Link offers the institutions of the token's countries that support its products
 		}
 		resp.Institutions = append(resp.Institutions, dialogInstitution{ID: in.ID, Name: in.Name, Color: in.Color})
 	}
@@ -227,6 +227,8 @@ func dialogError(w http.ResponseWriter, err error) {
 		code, display = "INVALID_LINK_TOKEN", "This link is not valid."
 	case errors.Is(err, ErrUnknownInstitution), errors.Is(err, ErrWrongInstitution):
 		code, display = "INVALID_INSTITUTION", "Please choose another institution."
+	case errors.Is(err, ErrProductsNotSupported):
+		code, display = "PRODUCTS_NOT_SUPPORTED", "Connectivity not supported. Please choose another institution."
 	case errors.Is(err, ErrItemRemoved):
 		code, display = "ITEM_NOT_FOUND", "This connection no longer exists."
 	}

@@ -205,6 +205,11 @@ type item struct {
 	consent     time.Time // zero when the institution has none
 	noAutopay   bool      // the bank makes no card or loan payments (SetAutopay)
 	invTxns     []invTxn  // investment transactions, in date order
+	// products were added to the item (and billed): at Link, or by the
+	// first call of a product endpoint the user consented to. consented
+	// are the products the user agreed to share at Link.
+	products  []string
+	consented []string
 
 	diff diffCache
 }

@@ -15,13 +15,14 @@ type rateLimit struct {
 }
 
 var rateLimits = map[string]rateLimit{
-	"/transactions/sync":        {50, 2500, "TRANSACTIONS_SYNC_LIMIT"},
-	"/accounts/balance/get":     {5, 1200, "ACCOUNTS_BALANCE_GET_LIMIT"},
-	"/accounts/get":             {15, 15000, "ACCOUNTS_LIMIT"},
-	"/item/get":                 {15, 5000, "ITEM_GET_LIMIT"},
-	"/transactions/refresh":     {2, 100, "RATE_LIMIT"},
-	"/investments/holdings/get": {15, 2000, "INVESTMENT_HOLDINGS_GET_LIMIT"},
-	"/liabilities/get":          {15, 1000, "RATE_LIMIT"},
+	"/transactions/sync":            {50, 2500, "TRANSACTIONS_SYNC_LIMIT"},
+	"/accounts/balance/get":         {5, 1200, "ACCOUNTS_BALANCE_GET_LIMIT"},
+	"/accounts/get":                 {15, 15000, "ACCOUNTS_LIMIT"},
+	"/item/get":                     {15, 5000, "ITEM_GET_LIMIT"},
+	"/transactions/refresh":         {2, 100, "RATE_LIMIT"},
+	"/investments/holdings/get":     {15, 2000, "INVESTMENT_HOLDINGS_GET_LIMIT"},
+	"/investments/transactions/get": {30, 20000, "INVESTMENT_TRANSACTIONS_LIMIT"},
+	"/liabilities/get":              {15, 1000, "RATE_LIMIT"},
 }
 
 // limitCode is the *_LIMIT code Plaid gives an endpoint's 429 answers.

@@ -3,6 +3,7 @@ package plaidemu_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/plaid/plaid-go/v42/plaid"
 	"github.com/stretchr/testify/require"
@@ -11,7 +12,8 @@ import (
 )
 
 func TestRateLimits(t *testing.T) {
-	emu, client := startEmulator(t, plaidemu.Config{Seed: 13, Items: 2, HistoryDays: 5})
+	today := emulatedNow(0)
+	emu, client := startEmulator(t, plaidemu.Config{Seed: 13, Items: 2, HistoryDays: 5, Today: today})
 	items := emu.Items()
 	ctx := testContext(t)
 	calls := map[string]func(token string) (*http.Response, error){
@@ -35,10 +37,32 @@ func TestRateLimits(t *testing.T) {
 			_, r, err := client.PlaidApi.TransactionsSync(ctx).TransactionsSyncRequest(*plaid.NewTransactionsSyncRequest(tok)).Execute()
 			return r, err
 		},
+		"/investments/transactions/get": func(tok string) (*http.Response, error) {
+			_, r, err := client.PlaidApi.InvestmentsTransactionsGet(ctx).InvestmentsTransactionsGetRequest(
+				*plaid.NewInvestmentsTransactionsGetRequest(tok, today.AddDate(0, -1, 0).Format(time.DateOnly), today.Format(time.DateOnly))).Execute()
+			return r, err
+		},
 		"/liabilities/get": func(tok string) (*http.Response, error) {
 			_, r, err := client.PlaidApi.LiabilitiesGet(ctx).LiabilitiesGetRequest(*plaid.NewLiabilitiesGetRequest(tok)).Execute()
 			return r, err
 		},
+	}
+	// Two items with an investment account (Investments required at link).
+	var invested []string
+	for range 2 {
+		pt, _, err := client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(
+			*plaid.NewSandboxPublicTokenCreateRequest("ins_109508", []plaid.Products{plaid.PRODUCTS_INVESTMENTS})).Execute()
+		require.NoError(t, err)
+		ex, _, err := client.PlaidApi.ItemPublicTokenExchange(ctx).ItemPublicTokenExchangeRequest(
+			*plaid.NewItemPublicTokenExchangeRequest(pt.GetPublicToken())).Execute()
+		require.NoError(t, err)
+		invested = append(invested, ex.GetAccessToken())
+	}
+	tokens := func(endpoint string) []string {
+		if endpoint == "/investments/transactions/get" {
+			return invested
+		}
+		return []string{items[0].AccessToken, items[1].AccessToken}
 	}
 	tests := []struct {
 		endpoint string
@@ -51,6 +75,7 @@ func TestRateLimits(t *testing.T) {
 		{"/transactions/refresh", 2, "RATE_LIMIT"},
 		{"/transactions/sync", 50, "TRANSACTIONS_SYNC_LIMIT"},
 		{"/liabilities/get", 15, "RATE_LIMIT"},
+		{"/investments/transactions/get", 30, "INVESTMENT_TRANSACTIONS_LIMIT"},
 	}
 
 	t.Run("off by default", func(t *testing.T) {
@@ -63,14 +88,14 @@ func TestRateLimits(t *testing.T) {
 	emu.SetRateLimits(true)
 	for _, tc := range tests {
 		t.Run(tc.endpoint, func(t *testing.T) {
-			call := calls[tc.endpoint]
+			call, tok := calls[tc.endpoint], tokens(tc.endpoint)
 			for i := 0; i < tc.perItem; i++ {
-				_, err := call(items[0].AccessToken)
+				_, err := call(tok[0])
 				require.NoError(t, err, "call %d is within the limit", i+1)
 			}
-			resp, err := call(items[0].AccessToken)
+			resp, err := call(tok[0])
 			requirePlaidError(t, err, resp, 429, "RATE_LIMIT_EXCEEDED", tc.code)
-			_, err = call(items[1].AccessToken)
+			_, err = call(tok[1])
 			require.NoError(t, err, "the limit is per item")
 		})
 	}

@@ -60,9 +60,14 @@ func (e *Emulator) sandboxPublicTokenCreate(c *call) (any, *apiError) {
 			}
 		}
 	}
+	lr := linkRequest{Required: req.InitialProducts}
+	if missing := lr.unsupported(inst); len(missing) > 0 {
+		return nil, productsNotSupported(missing)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	it := e.linkItem(inst, webhook, req.InitialProducts, days)
+	it := e.linkItem(inst, webhook, lr, days)
+	it.consentAll()
 	return publicTokenResponse{PublicToken: e.newPublicToken(it), RequestID: c.requestID}, nil
 }
 

@@ -128,7 +128,7 @@ func (e *Emulator) transactionsSync(c *call) (any, *apiError) {
 	pfc := e.pfcVersion(pfcAsked)
 
 	e.mu.Lock()
-	it, apiErr := e.dataItem(req.AccessToken)
+	it, apiErr := e.productItem(req.AccessToken, productTransactions)
 	if apiErr != nil {
 		e.mu.Unlock()
 		return nil, apiErr

@@ -65,7 +65,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	}
 
 	e.mu.Lock()
-	it, apiErr := e.dataItem(req.AccessToken)
+	it, apiErr := e.productItem(req.AccessToken, productTransactions)
 	if apiErr != nil {
 		e.mu.Unlock()
 		return nil, apiErr
@@ -115,7 +115,7 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 // transactionsRefresh asks the bank for news; the emulated bank is always
 // current, so it records a successful update.
 func (e *Emulator) transactionsRefresh(c *call) (any, *apiError) {
-	return e.withItem(c, e.dataItem, func(it *item) (any, *apiError) {
+	return e.withItem(c, e.productFinder(productTransactions), func(it *item) (any, *apiError) {
 		it.lastSuccess = e.now()
 		return requestIDResponse{RequestID: c.requestID}, nil
 	})

@@ -2,6 +2,7 @@ package plaidemu
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -244,39 +245,23 @@ func (e *Emulator) accountsWire(it *item, only map[string]bool, lastUpdated time
 	return out
 }
 
-// products lists the Plaid products an item has, from its accounts.
-func (it *item) products() []string {
-	p := []string{"transactions"}
-	hasInv, hasLiab := false, false
-	for _, a := range it.Accounts {
-		switch a.Kind {
-		case kindInvestment:
-			hasInv = true
-		case kindCredit, kindStudentLoan, kindMortgage:
-			hasLiab = true
-		}
-	}
-	if hasInv {
-		p = append(p, "investments")
-	}
-	if hasLiab {
-		p = append(p, "liabilities")
-	}
-	return p
-}
-
 // itemWire renders an item. Callers hold e.mu.
 func (e *Emulator) itemWire(it *item, withCreated bool) wireItem {
-	products := it.products()
+	available := []string{}
+	for _, p := range it.Inst.products() {
+		if !slices.Contains(it.products, p) {
+			available = append(available, p)
+		}
+	}
 	w := wireItem{
 		ItemID:            it.ID,
 		InstitutionID:     strPtr(it.Inst.ID),
 		InstitutionName:   strPtr(it.Inst.Name),
 		Webhook:           optStr(it.Webhook),
-		AvailableProducts: []string{"assets", "auth", "balance", "identity", "recurring_transactions", "signal"},
-		BilledProducts:    products,
-		Products:          products,
-		ConsentedProducts: products,
+		AvailableProducts: available,
+		BilledProducts:    slices.Clone(it.products),
+		Products:          slices.Clone(it.products),
+		ConsentedProducts: slices.Clone(it.consented),
 		UpdateType:        "background",
 	}
 	if !it.consent.IsZero() {

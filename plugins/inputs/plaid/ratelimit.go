@@ -18,13 +18,14 @@ import (
 // whole, across all its items: with thousands of items a gather would
 // otherwise be refused (HTTP 429) instead of spread.
 var defaultClientRateLimits = map[string]int{
-	"/transactions/sync":        2500,
-	"/accounts/balance/get":     1200,
-	"/accounts/get":             15000,
-	"/item/get":                 5000,
-	"/transactions/refresh":     100,
-	"/investments/holdings/get": 2000,
-	"/liabilities/get":          1000,
+	"/transactions/sync":            2500,
+	"/accounts/balance/get":         1200,
+	"/accounts/get":                 15000,
+	"/item/get":                     5000,
+	"/transactions/refresh":         100,
+	"/investments/holdings/get":     2000,
+	"/investments/transactions/get": 20000,
+	"/liabilities/get":              1000,
 }
 
 // clientLimiter spreads the calls of all items over time, per endpoint.

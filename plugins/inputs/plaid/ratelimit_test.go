@@ -2,6 +2,7 @@ package plaid
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,4 +98,27 @@ func TestItemsCutShortByTheLimitGoFirstNextTime(t *testing.T) {
 		behind = cut
 	}
 	require.Len(t, synced, items, "every item synced within a bounded number of gathers")
+}
+
+// The client-wide limit of /investments/transactions/get holds as the
+// others do: with room for one call in the window, one gather asks for the
+// history of one invested item, and the others wait for a later gather.
+func TestInvestmentTransactionsStayWithinTheClientLimit(t *testing.T) {
+	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 12, HistoryDays: 30, TxPerDay: 2})
+	invested := 0
+	for _, it := range h.emu.GroundTruth().Items {
+		if slices.ContainsFunc(it.Accounts, func(a plaidemu.AccountTruth) bool { return a.Type == "investment" }) {
+			invested++
+		}
+	}
+	require.GreaterOrEqual(t, invested, 2, "seed 15 gives two items an investment account")
+	p := h.plugin(func(p *Plaid) {
+		p.InvestmentTransactions = true
+		p.ClientRateLimits = map[string]int{"/investments/transactions/get": 1}
+		p.rateWindow = time.Hour // no refill within the test
+	})
+	d := newDelivery()
+	d.gather(t, p)
+	require.Equal(t, 1, h.emu.Stats().Calls["/investments/transactions/get"])
+	require.Equal(t, invested, h.emu.Stats().Calls["/investments/holdings/get"], "holdings have their own limit")
 }
