@@ -67,8 +67,15 @@ type Ledger struct {
 	// state is read several times per gather.
 	metasMu sync.RWMutex
 	metas   map[string]cachedMeta
+	// outboxTops holds, per item, the highest outbox sequence that may be
+	// present, as last read; commits to the item drop it. A steady gather
+	// then asks for undelivered points without a read transaction, which
+	// would fault in the item's pages.
+	outboxTops  map[string]uint64
+	outboxEpoch uint64 // counts commits, so that a read they overtook is not remembered
 
 	sinceRelease atomic.Int64 // changes committed since the pages were last dropped
+	readsRelease atomic.Int64 // items read since the pages were last dropped
 }
 
 type cachedMeta struct {
@@ -107,6 +114,36 @@ func (l *Ledger) forget(name string) {
 	l.metasMu.Lock()
 	defer l.metasMu.Unlock()
 	delete(l.metas, name)
+}
+
+// outboxTop returns the highest outbox sequence the item may hold, when
+// known.
+func (l *Ledger) outboxTop(name string) (top uint64, known bool, epoch uint64) {
+	l.metasMu.RLock()
+	defer l.metasMu.RUnlock()
+	top, known = l.outboxTops[name]
+	return top, known, l.outboxEpoch
+}
+
+// rememberOutboxTop caches what a read that began at epoch found, unless a
+// commit came since.
+func (l *Ledger) rememberOutboxTop(name string, top, epoch uint64) {
+	l.metasMu.Lock()
+	defer l.metasMu.Unlock()
+	if epoch != l.outboxEpoch {
+		return
+	}
+	if l.outboxTops == nil {
+		l.outboxTops = make(map[string]uint64)
+	}
+	l.outboxTops[name] = top
+}
+
+func (l *Ledger) forgetOutboxTop(name string) {
+	l.metasMu.Lock()
+	defer l.metasMu.Unlock()
+	delete(l.outboxTops, name)
+	l.outboxEpoch++
 }
 
 // committed caches what a commit wrote.
@@ -168,7 +205,9 @@ func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 	defer guard(&err)
 	delivered := l.takeDelivered(item)
 	var it *itemTx
+	l.forgetOutboxTop(item)
 	defer func() {
+		l.forgetOutboxTop(item)
 		if err != nil {
 			l.putBackDelivered(item, delivered)
 			// A failed commit may or may not have reached the file: read
@@ -204,6 +243,7 @@ func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 
 // view runs fn read-only; an item never synced has nil buckets.
 func (l *Ledger) view(item string, fn func(*itemTx) error) (err error) {
+	defer l.readItem()
 	defer faultsPanic()()
 	defer guard(&err)
 	return l.db.View(func(tx *bolt.Tx) error {

@@ -364,3 +364,37 @@ func TestItemStateReadBackIsTheCommittedOne(t *testing.T) {
 	require.Equal(t, want, st.Accounts)
 	require.Equal(t, c, got)
 }
+
+// Once the ledger knows an item's outbox holds nothing more, asking again
+// opens no read transaction (a steady gather asks for every item); a
+// commit that adds a group makes it ask the file again.
+func TestUndeliveredReadsTheFileOnlyAfterACommit(t *testing.T) {
+	l := openTest(t, t.TempDir())
+	stage(t, l, "c1", false, added(txn("a", 10, "2024-01-01"))...)
+	var out collector
+	_, err := l.Apply(item, shape, out.emit)
+	require.NoError(t, err)
+	g, ok, err := l.Undelivered(item, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, ok, err = l.Undelivered(item, g.Seq)
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	reads := l.db.Stats().TxN
+	for range 3 {
+		_, ok, err = l.Undelivered(item, g.Seq)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	require.Equal(t, reads, l.db.Stats().TxN, "no read transaction while nothing was committed")
+
+	stage(t, l, "c2", false, added(txn("b", 20, "2024-01-02"))...)
+	_, err = l.Apply(item, shape, out.emit)
+	require.NoError(t, err)
+	next, ok, err := l.Undelivered(item, g.Seq)
+	require.NoError(t, err)
+	require.True(t, ok, "the group of the new commit")
+	require.Greater(t, next.Seq, g.Seq)
+	require.Len(t, next.Points, 1)
+}

@@ -82,11 +82,20 @@ func decodeOutboxEntry(v []byte) ([]Key, error) {
 // Undelivered returns the item's first outbox group after sequence after,
 // with each point as the index now has it; ok is false when there is none.
 func (l *Ledger) Undelivered(item string, after uint64) (g Group, ok bool, err error) {
+	top, known, epoch := l.outboxTop(item)
+	if known && top <= after {
+		return g, false, nil
+	}
+	top = 0
 	err = l.view(item, func(it *itemTx) error {
 		if it.outbox == nil {
 			return nil
 		}
-		k, v := it.outbox.Cursor().Seek(seqKey(after + 1))
+		c := it.outbox.Cursor()
+		if k, _ := c.Last(); k != nil {
+			top = binary.BigEndian.Uint64(k)
+		}
+		k, v := c.Seek(seqKey(after + 1))
 		if k == nil {
 			return nil
 		}
@@ -108,6 +117,9 @@ func (l *Ledger) Undelivered(item string, after uint64) (g Group, ok bool, err e
 		ok = true
 		return nil
 	})
+	if err == nil && !ok {
+		l.rememberOutboxTop(item, top, epoch)
+	}
 	if err == nil && ok {
 		err = l.journal.record(g)
 	}

@@ -189,7 +189,7 @@ func check(db *bolt.DB) error {
 				case <-done:
 					return
 				case <-tick.C:
-					releaseMapping(db)
+					releaseMapping(tx)
 				}
 			}
 		}()

@@ -6,4 +6,4 @@ import bolt "go.etcd.io/bbolt"
 
 func (l *Ledger) releaseMemory() {}
 
-func releaseMapping(*bolt.DB) {}
+func releaseMapping(*bolt.Tx) {}

@@ -15,6 +15,19 @@ const commitBatch = 2000
 // many small items from keeping the whole file resident.
 const releaseAfter = 500
 
+// releaseAfterReads is how many item reads may fault pages in before they
+// are dropped: a gather that reads every item once (the first after a
+// backfill) would otherwise leave a few pages of each resident.
+const releaseAfterReads = 64
+
+func (l *Ledger) readItem() {
+	if l.readsRelease.Add(1) < releaseAfterReads {
+		return
+	}
+	l.readsRelease.Store(0)
+	l.releaseMemory()
+}
+
 // appliedChanges counts changes committed and drops the file's pages from
 // memory once releaseAfter of them accumulated.
 func (l *Ledger) appliedChanges(n int) {

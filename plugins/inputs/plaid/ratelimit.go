@@ -2,6 +2,7 @@ package plaid
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -9,8 +10,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // defaultClientRateLimits are Plaid's published per-client limits, calls a
@@ -30,21 +29,28 @@ var defaultClientRateLimits = map[string]int{
 
 // clientLimiter spreads the calls of all items over time, per endpoint.
 type clientLimiter struct {
-	byPath map[string]*rate.Limiter
+	byPath map[string]*windowLimiter
 }
 
 // newClientLimiter allows each endpoint perWindow calls in any window
 // (Plaid counts a minute), divided by shares (the instances that share the
-// client). A token bucket lets burst calls pass at once and refills at a
-// rate that keeps burst plus a window's refill 2 % below the limit: calls
-// reach Plaid a little bunched, after the limiter let them go.
+// client), with 2 % to spare for calls that reach Plaid a little later than
+// the limiter let them go.
+//
+// Calls go in slots: a high limit is spent in bulk once a second (a
+// window's sixtieth), so that calls run back to back and the process sleeps
+// between slots instead of waking for every call; a low one spaces single
+// calls evenly. Any window of Plaid's overlaps at most 61 slots of a
+// second, so a slot holds at most a 61st of the allowance.
 func newClientLimiter(perWindow map[string]int, shares int, window time.Duration) *clientLimiter {
-	l := &clientLimiter{byPath: make(map[string]*rate.Limiter, len(perWindow))}
+	l := &clientLimiter{byPath: make(map[string]*windowLimiter, len(perWindow))}
 	for path, n := range perWindow {
-		n = max(n/max(shares, 1), 1)
-		burst := max(n/60, 1)
-		refill := max(float64(n)*0.98-float64(burst), 1)
-		l.byPath[path] = rate.NewLimiter(rate.Limit(refill/window.Seconds()), burst)
+		allowed := max(int(float64(n/max(shares, 1))*0.98), 1)
+		if perSlot := allowed / 61; perSlot >= 2 {
+			l.byPath[path] = &windowLimiter{slot: window / 60, perSlot: perSlot}
+		} else {
+			l.byPath[path] = &windowLimiter{slot: window / time.Duration(allowed), perSlot: 1}
+		}
 	}
 	return l
 }
@@ -56,13 +62,59 @@ func (l *clientLimiter) wait(ctx context.Context, path string) error {
 	if lim == nil {
 		return nil
 	}
-	if err := lim.Wait(ctx); err != nil {
+	if err := lim.wait(ctx); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("%w: the client-wide limit of %s calls is reached until after the gather's deadline", errNoTimeLeft, path)
 	}
 	return nil
+}
+
+// windowLimiter lets perSlot calls go in each slot: a slot opens with the
+// first call after the previous one closed, and lasts slot.
+type windowLimiter struct {
+	slot    time.Duration
+	perSlot int
+
+	mu     sync.Mutex
+	opened time.Time // when the current slot opened
+	used   int       // calls let go in it
+}
+
+var errSlotAfterDeadline = errors.New("the next slot opens after the deadline")
+
+func (w *windowLimiter) wait(ctx context.Context) error {
+	for {
+		next, ok := w.take(time.Now())
+		if ok {
+			return nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && deadline.Before(next) {
+			return errSlotAfterDeadline
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// take lets a call go at now, or says when the next slot opens.
+func (w *windowLimiter) take(now time.Time) (next time.Time, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.opened) >= w.slot {
+		w.opened, w.used = now, 0
+	}
+	if w.used < w.perSlot {
+		w.used++
+		return now, true
+	}
+	return w.opened.Add(w.slot), false
 }
 
 // limitedTransport waits for the client-wide limit before each call.

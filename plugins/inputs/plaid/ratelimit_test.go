@@ -1,6 +1,8 @@
 package plaid
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
@@ -121,4 +123,46 @@ func TestInvestmentTransactionsStayWithinTheClientLimit(t *testing.T) {
 	d.gather(t, p)
 	require.Equal(t, 1, h.emu.Stats().Calls["/investments/transactions/get"])
 	require.Equal(t, invested, h.emu.Stats().Calls["/investments/holdings/get"], "holdings have their own limit")
+}
+
+// Whatever the pattern of calls, no window of Plaid's (a sliding one, as
+// the emulator counts) sees more calls let go than the limit allows; and
+// callers that keep coming get at least 90 % of it.
+func TestTheClientLimiterNeverExceedsALimitInAnyWindow(t *testing.T) {
+	const window = time.Minute
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, limit := range []int{1, 2, 50, 100, 1000, 1200, 2500, 15000} {
+		for _, shares := range []int{1, 3} {
+			for _, pauses := range []bool{false, true} {
+				lim := newClientLimiter(map[string]int{"/x": limit}, shares, window).byPath["/x"]
+				rng := rand.New(rand.NewPCG(uint64(limit), uint64(shares)))
+				now := start
+				var let []time.Time
+				for now.Sub(start) < 10*window {
+					next, ok := lim.take(now)
+					if !ok {
+						now = next.Add(time.Duration(rng.Int64N(int64(time.Millisecond))))
+						continue
+					}
+					let = append(let, now)
+					if pauses && rng.IntN(50) == 0 {
+						now = now.Add(time.Duration(rng.Int64N(int64(window / 4))))
+					}
+				}
+				most := 0
+				for i, from := 0, 0; i < len(let); i++ {
+					for let[i].Sub(let[from]) >= window {
+						from++
+					}
+					most = max(most, i-from+1)
+				}
+				allowed := max(limit/shares, 1)
+				name := fmt.Sprintf("limit %d / %d shares, pauses %v", limit, shares, pauses)
+				require.LessOrEqual(t, most, allowed, name)
+				if !pauses && allowed >= 50 {
+					require.GreaterOrEqual(t, most, allowed*90/100, name+": the allowance is wasted")
+				}
+			}
+		}
+	}
 }
