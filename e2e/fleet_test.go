@@ -5,6 +5,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func (p *pipeline) pluginConfFor(stateDir, shard string) string {
 	})
 	if shard != "" {
 		conf = setOption(p.t, conf, "shard", tomlString(shard))
+		conf = setOption(p.t, conf, "verify_delay", `"2s"`)
 	}
 	return conf
 }
@@ -100,7 +102,9 @@ func ledgerItems(t *testing.T, stateDir string) []string {
 
 // Three shards on one accounts_file: together they write what the bank
 // holds, an item added to the file while they run included, and each item
-// is in exactly one shard's state.
+// is in exactly one shard's state. Each shard's self-check covers its own
+// items: it finds InfluxDB in agreement and never takes the other shards'
+// points for orphans.
 func TestThreeShardsCoverEveryItemOnce(t *testing.T) {
 	p := newPipeline(t, pipelineOptions{emulator: plaidemu.Config{Seed: 16, Items: 7, HistoryDays: 30, TxPerDay: 3}, noStart: true})
 	items := p.emu.Items()
@@ -114,11 +118,34 @@ func TestThreeShardsCoverEveryItemOnce(t *testing.T) {
 	since := time.Now()
 	p.writeAccountsFile(items)
 	p.requireMatch(since, 2*time.Minute)
+	agrees := regexp.MustCompile(`self-check: InfluxDB agrees with the ledger \((\d+) points, (\d+) accounts`)
+	orphans := regexp.MustCompile(`self-check: InfluxDB differs .* (\d+) orphans`)
+	deadline := time.Now().Add(time.Minute)
+	for i, s := range shards {
+		for !agrees.MatchString(s.tg.log()) && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		log := s.tg.log()
+		m := agrees.FindAllStringSubmatch(log, -1)
+		if m == nil {
+			t.Fatalf("shard %d/3: no self-check found InfluxDB in agreement within a minute", i)
+		}
+		for _, o := range orphans.FindAllStringSubmatch(log, -1) {
+			if o[1] != "0" {
+				t.Errorf("shard %d/3: the self-check reported %s orphans: %s", i, o[1], o[0])
+			}
+		}
+		t.Logf("shard %d/3 self-check: %s points in %s accounts agree", i, m[len(m)-1][1], m[len(m)-1][2])
+	}
 
 	for i, s := range shards {
 		if err := s.tg.stop(); err != nil {
 			t.Fatalf("stopping shard %d: %v", i, err)
 		}
+	}
+	// -verify of one shard's ledger covers that shard's items only.
+	if r := p.runVerify(nil, p.influx.url(), p.database, "-verify"); r.code != 0 {
+		t.Fatalf("-verify of shard 0/3: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	owner := map[string][]int{}
 	for i, s := range shards {

@@ -94,7 +94,11 @@ func runVerify(o options, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := verify.Options{ItemTag: plaid.ItemTag, Metric: plaid.PointMetric, Location: loc}
+	checks, err := p.CheckedItemTags()
+	if err != nil {
+		return fail(err)
+	}
+	opts := verify.Options{ItemTag: plaid.ItemTag, Metric: plaid.PointMetric, Location: loc, Checks: checks}
 	source := fmt.Sprintf("Ledger: a copy of %s (snapshot %s, %d journaled points since).", p.StateDir, snapshotTime(copied.Snapshot), copied.Journaled)
 
 	if !v.repair {

@@ -124,6 +124,26 @@ func (a *accountsFile) permissionWarning() string {
 	return plaidini.InsecurePermissions(a.path)
 }
 
+// checkedTags says which item tags this instance's self-check covers: the
+// tag of an item in the file belongs to the shard that syncs the item; any
+// other tag (an item no longer linked) to the shard its own hash names, so
+// that exactly one instance reports it.
+func (a *accountsFile) checkedTags() func(tag string) bool {
+	if a.shard.count <= 1 {
+		return nil
+	}
+	ours := make(map[string]bool, len(a.settings.Items))
+	for _, it := range a.settings.Items {
+		ours[cleanTag(it.Name)] = a.shard.owns(it.Name)
+	}
+	return func(tag string) bool {
+		if owned, listed := ours[tag]; listed {
+			return owned
+		}
+		return a.shard.owns(tag)
+	}
+}
+
 func (a *accountsFile) enabledItems() []configuredItem {
 	items := make([]configuredItem, 0, len(a.settings.Items))
 	for _, it := range a.settings.Items {

@@ -129,6 +129,7 @@ func (p *Plaid) selfCheck(ctx context.Context, acc telegraf.Accumulator, results
 		},
 		Location:                  p.location,
 		MissingMeasurementIsEmpty: true,
+		Checks:                    p.accounts.checkedTags(),
 	})
 	if written > 0 {
 		c.lastWrite = p.now()
