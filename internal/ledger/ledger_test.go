@@ -398,3 +398,30 @@ func TestUndeliveredReadsTheFileOnlyAfterACommit(t *testing.T) {
 	require.Greater(t, next.Seq, g.Seq)
 	require.Len(t, next.Points, 1)
 }
+
+// The settle at the end of a backfill of many items deletes every
+// delivered outbox entry, in commits of a bounded number of items.
+func TestSettlingManyItemsDeletesEveryDeliveredEntry(t *testing.T) {
+	l := openTest(t, t.TempDir())
+	const items = 2*settleBatchItems + 7
+	var out collector
+	for i := range items {
+		name := fmt.Sprintf("Bank %03d", i)
+		_, err := l.StagePage(name, &Page{Changes: added(txn(fmt.Sprint("t", i), 1, "2024-01-01")), NextCursor: "c1", UpdateStatus: "HISTORICAL_UPDATE_COMPLETE"})
+		require.NoError(t, err)
+		_, err = l.Apply(name, shape, out.emit)
+		require.NoError(t, err)
+		g, ok, err := l.Undelivered(name, 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+		l.Delivered(name, g.Seq)
+	}
+	before := commits(t, l)
+	require.NoError(t, l.SettleDelivered())
+	require.Equal(t, 3, commits(t, l)-before, "commits of the settle")
+	for i := range items {
+		_, ok, err := l.Undelivered(fmt.Sprintf("Bank %03d", i), 0)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+}

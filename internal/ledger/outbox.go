@@ -166,12 +166,13 @@ func dropDelivered(outbox *bolt.Bucket, seqs []uint64) error {
 	return nil
 }
 
-// settleReleaseItems is how many items' outboxes a settle must touch before
-// the pages it read are dropped from memory.
-const settleReleaseItems = 100
+// settleBatchItems is how many items' outboxes one commit of a settle
+// cleans: at the end of a backfill every item has entries to delete, and one
+// commit over all of them would hold every item's dirty pages at once.
+const settleBatchItems = 256
 
 // SettleDelivered deletes the outbox entries of every group reported
-// delivered, in one commit.
+// delivered, in commits of settleBatchItems items.
 func (l *Ledger) SettleDelivered() (err error) {
 	l.mu.Lock()
 	pending := l.delivered
@@ -187,29 +188,32 @@ func (l *Ledger) SettleDelivered() (err error) {
 		items = append(items, item)
 	}
 	slices.Sort(items)
-	err = l.db.Update(func(tx *bolt.Tx) error {
-		for _, item := range items {
-			b := tx.Bucket(bucketItems).Bucket([]byte(item))
-			if b == nil {
-				continue
-			}
-			if outbox := b.Bucket(bucketOutbox); outbox != nil {
-				if err := dropDelivered(outbox, pending[item]); err != nil {
-					return err
+	for len(items) > 0 {
+		batch := items[:min(settleBatchItems, len(items))]
+		err = l.db.Update(func(tx *bolt.Tx) error {
+			for _, item := range batch {
+				b := tx.Bucket(bucketItems).Bucket([]byte(item))
+				if b == nil {
+					continue
+				}
+				if outbox := b.Bucket(bucketOutbox); outbox != nil {
+					if err := dropDelivered(outbox, pending[item]); err != nil {
+						return err
+					}
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			for _, item := range items {
+				l.putBackDelivered(item, pending[item])
+			}
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		for item, seqs := range pending {
-			l.putBackDelivered(item, seqs)
+		if len(batch) == settleBatchItems {
+			l.releaseMemory()
 		}
-		return err
-	}
-	// At the end of a backfill this commit touched every item's outbox.
-	if len(items) >= settleReleaseItems {
-		l.releaseMemory()
+		items = items[len(batch):]
 	}
 	return nil
 }
