@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -222,4 +223,49 @@ func BenchmarkLogLineWithToken(b *testing.B) {
 
 func BenchmarkErrorBodyEscaped(b *testing.B) {
 	benchLine(b, `E! INVALID_REQUEST: {"access_token":"`+strings.ReplaceAll(accessToken, "-", `\u002d`)+`","secret":"`+secret+`"} (HTTP 400)`+strings.Repeat(" padding", 20))
+}
+
+// With the access tokens of 10,000 items registered, any 12 characters of
+// any of them are found, in any case, and text that only resembles them
+// is left alone.
+func TestTenThousandRegisteredTokens(t *testing.T) {
+	var tokens []string
+	for i := range 10000 {
+		tokens = append(tokens, fmt.Sprintf("access-production-%08x-%04x-4222-8333-%012x", i*7919, i, i*104729))
+	}
+	r := New(tokens...)
+	for i, tok := range tokens {
+		body := tok[len("access-production-"):]
+		from := i % (len(body) - MinRun)
+		part := body[from : from+MinRun]
+		if i%2 == 1 {
+			part = strings.ToUpper(part)
+		}
+		got := r.String("echo: " + part + " end")
+		require.NotContains(t, got, part, "token %d", i)
+	}
+	for _, clean := range []string{"ffffffff-ffff-5222-9333-ffffffffffff", "12345678-0000-1111-2222-333344445555"} {
+		require.Equal(t, "id "+clean, r.String("id "+clean))
+	}
+}
+
+// BenchmarkRegisterTokens reports the memory 10,000 registered access
+// tokens keep (one per item).
+func BenchmarkRegisterTokens(b *testing.B) {
+	var tokens []string
+	for i := range 10000 {
+		tokens = append(tokens, fmt.Sprintf("access-production-%08x-%04x-4222-8333-%012x", i*7919, i, i*104729))
+	}
+	var kept uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := New(tokens...)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		kept = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(r)
+	}
+	b.ReportMetric(float64(kept)/10000, "B/token")
 }
