@@ -117,7 +117,7 @@ func usageOf(ps *os.ProcessState, wall time.Duration) Usage {
 }
 
 // processDeadline bounds any one plaid-sync process of the harness.
-const processDeadline = 15 * time.Minute
+const processDeadline = 45 * time.Minute
 
 // SyncProcess is plaid-sync running as Telegraf's execd input runs it
 // (signal = "STDIN"): a newline per gather, line protocol on stdout, which

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -78,16 +77,42 @@ type Ledger struct {
 	readsRelease atomic.Int64 // items read since the pages were last dropped
 }
 
+// cachedMeta is an item's state and cursor as the cache keeps them: the
+// accounts in a slice, a fraction of a map's memory, which counts with
+// thousands of items.
 type cachedMeta struct {
-	st ItemState
-	c  Cursor
+	st       ItemState // without Accounts
+	accounts []cachedAccount
+	c        Cursor
+}
+
+type cachedAccount struct {
+	id string
+	Account
+}
+
+func newCachedMeta(st *ItemState, c *Cursor) *cachedMeta {
+	m := &cachedMeta{st: *st, c: *c}
+	m.st.Accounts = nil
+	if len(st.Accounts) > 0 {
+		m.accounts = make([]cachedAccount, 0, len(st.Accounts))
+		for id, a := range st.Accounts {
+			m.accounts = append(m.accounts, cachedAccount{id, a})
+		}
+	}
+	return m
 }
 
 // copied is the cached value with a map of its own, since callers change
 // what they get.
 func (m *cachedMeta) copied() (ItemState, Cursor) {
 	st := m.st
-	st.Accounts = maps.Clone(m.st.Accounts)
+	if len(m.accounts) > 0 {
+		st.Accounts = make(map[string]Account, len(m.accounts))
+		for _, a := range m.accounts {
+			st.Accounts[a.id] = a.Account
+		}
+	}
 	return st, m.c
 }
 
@@ -106,7 +131,7 @@ func (l *Ledger) remember(name string, st ItemState, c Cursor) {
 		l.metas = make(map[string]cachedMeta)
 	}
 	if _, ok := l.metas[name]; !ok {
-		l.metas[name] = cachedMeta{st: st, c: c}
+		l.metas[name] = *newCachedMeta(&st, &c)
 	}
 }
 
@@ -285,7 +310,6 @@ func (l *Ledger) Item(name string) (st ItemState, c Cursor, err error) {
 	})
 	if err == nil {
 		l.remember(name, st, c)
-		st.Accounts = maps.Clone(st.Accounts)
 	}
 	return st, c, err
 }
@@ -318,8 +342,7 @@ func (it *itemTx) putMeta(st *ItemState, c *Cursor) error {
 	if err := it.bucket.Put(keyMeta, raw); err != nil {
 		return err
 	}
-	it.wrote = &cachedMeta{st: *st, c: *c}
-	it.wrote.st.Accounts = maps.Clone(st.Accounts)
+	it.wrote = newCachedMeta(st, c)
 	return nil
 }
 
