@@ -221,32 +221,35 @@ func diyTelegrafConfig(baseURL string, items []plaidemu.ItemInfo, outFile string
   data_format = "influx"
 `, diyInterval, diyInterval, outFile)
 	for _, it := range items {
-		syncBody, err := json.Marshal(map[string]any{"client_id": ClientID, "secret": Secret, "access_token": it.AccessToken, "count": diyPageSize})
-		if err != nil {
+		credentials := map[string]any{"client_id": ClientID, "secret": Secret, "access_token": it.AccessToken}
+		if err := writeDIYInput(&b, baseURL+endpointAccountsGet, credentials, it.Name, "plaid_balance", `
+      path = "accounts"
+      tags = ["account_id", "name"]
+      included_keys = ["balances_current", "balances_available"]`); err != nil {
 			return "", err
 		}
-		accountsBody, err := json.Marshal(map[string]any{"client_id": ClientID, "secret": Secret, "access_token": it.AccessToken})
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&b, `
-[[inputs.http]]
-  urls = [%q]
-  method = "POST"
-  headers = {"Content-Type" = "application/json"}
-  body = %q
-  data_format = "json_v2"
-  [inputs.http.tags]
-    item = %q
-  [[inputs.http.json_v2]]
-    measurement_name = "plaid_transaction"
-    [[inputs.http.json_v2.object]]
+		credentials["count"] = diyPageSize
+		if err := writeDIYInput(&b, baseURL+endpointSync, credentials, it.Name, "plaid_transaction", `
       path = "added"
       timestamp_key = "date"
       timestamp_format = "2006-01-02"
       tags = ["account_id", "transaction_id"]
-      included_keys = ["date", "amount", "pending", "name"]
+      included_keys = ["date", "amount", "pending", "name"]`); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
 
+// writeDIYInput writes one inputs.http of the DIY configuration: body as
+// JSON posted to url, the answer parsed by json_v2 into measurement with
+// the object table's options, the item as a tag.
+func writeDIYInput(b *strings.Builder, url string, body map[string]any, item, measurement, object string) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, `
 [[inputs.http]]
   urls = [%q]
   method = "POST"
@@ -256,14 +259,10 @@ func diyTelegrafConfig(baseURL string, items []plaidemu.ItemInfo, outFile string
   [inputs.http.tags]
     item = %q
   [[inputs.http.json_v2]]
-    measurement_name = "plaid_balance"
-    [[inputs.http.json_v2.object]]
-      path = "accounts"
-      tags = ["account_id", "name"]
-      included_keys = ["balances_current", "balances_available"]
-`, baseURL+endpointSync, syncBody, it.Name, baseURL+endpointAccountsGet, accountsBody, it.Name)
-	}
-	return b.String(), nil
+    measurement_name = %q
+    [[inputs.http.json_v2.object]]%s
+`, url, raw, item, measurement, object)
+	return nil
 }
 
 // PeerRun is what one peer cost and what it holds at the end.
@@ -277,6 +276,16 @@ type PeerRun struct {
 	Correct        Correctness
 	FirstGatherCPU float64 // ms; plaid-sync's backfill
 	RereadPerItem  float64 // transactions re-read per item per run (the Python pattern)
+	// Host is the Telegraf that runs plaid-sync with inputs.execd, measured
+	// over steady gathers; nil when not measured.
+	Host *HostRun
+}
+
+// HostRun is a Telegraf running plaid-sync with inputs.execd.
+type HostRun struct {
+	Gathers                        int
+	TelegrafCPU, PluginCPU         float64 // ms per gather
+	TelegrafPeakRSS, PluginPeakRSS float64 // MiB
 }
 
 // Peers runs the DIY Telegraf, plaid-sync, and the Python plaid-sync's call
@@ -294,7 +303,7 @@ func (env *Env) Peers() ([]Row, error) {
 		if err != nil {
 			return rows, fmt.Errorf("DIY Telegraf: %w", err)
 		}
-		ours, python, truth, err := env.pluginPeers(opts)
+		ours, python, truth, err := env.pluginPeers(opts, i == 0)
 		if err != nil {
 			return rows, err
 		}
@@ -443,8 +452,9 @@ func waitDIYGathers(emu *Emulator, proc *telegrafProcess, items, n int) (int, er
 
 // pluginPeers runs plaid-sync as Telegraf's execd runs it, and after each
 // of its gathers the Python plaid-sync's calls for every item, on one
-// emulator: the Python pattern only reads.
-func (env *Env) pluginPeers(opts EmulatorOptions) (ours, python PeerRun, truth Truth, err error) {
+// emulator: the Python pattern only reads. withHost adds steady gathers of
+// plaid-sync under a real Telegraf at the end.
+func (env *Env) pluginPeers(opts EmulatorOptions, withHost bool) (ours, python PeerRun, truth Truth, err error) {
 	emu, items, ws, err := env.setup(fmt.Sprintf("peers-plaid-sync-%g", opts.TxPerDay), opts, PluginConfig{})
 	if err != nil {
 		return ours, python, truth, err
@@ -525,6 +535,11 @@ func (env *Env) pluginPeers(opts EmulatorOptions) (ours, python PeerRun, truth T
 	if truth, err = emu.Truth(); err != nil {
 		return ours, python, truth, err
 	}
+	if withHost {
+		if ours.Host, err = env.execdHost(emu, ws, len(items)); err != nil {
+			return ours, python, truth, fmt.Errorf("plaid-sync under Telegraf: %w", err)
+		}
+	}
 	ours.Gathers, python.Gathers = peerDays, peerDays
 	ours.CPUPerGather = float64(cpu.Microseconds()) / 1000 / peerDays
 	ours.CallsPerItem = callsPerItemGather(oursStats, len(items), peerDays)
@@ -536,6 +551,131 @@ func (env *Env) pluginPeers(opts EmulatorOptions) (ours, python PeerRun, truth T
 	python.RereadPerItem = float64(reread) / float64(len(items)*peerDays)
 	ours.Correct, err = checkOutput(out.Bytes(), truth, nil)
 	return ours, python, truth, err
+}
+
+// hostGathers is how many steady gathers the execd host is measured over.
+const hostGathers = 10
+
+// execdHost runs plaid-sync on ws under a real Telegraf, configured as
+// sample.conf is (inputs.execd, signal = "STDIN"), for steady gathers: what
+// the host adds to plaid-sync's own cost.
+func (env *Env) execdHost(emu *Emulator, ws *Workspace, items int) (*HostRun, error) {
+	conf := fmt.Sprintf(`[agent]
+  interval = %q
+  round_interval = false
+  collection_jitter = "0s"
+  flush_interval = %q
+  flush_jitter = "0s"
+  omit_hostname = true
+
+[[outputs.file]]
+  files = [%q]
+  data_format = "influx"
+
+[[inputs.execd]]
+  command = [%q, "-config", %q, "-poll_interval_disabled"]
+  signal = "STDIN"
+  data_format = "influx"
+`, diyInterval, diyInterval, ws.Dir+"/telegraf-out.lp", env.bin("plaid-sync"), ws.ConfigFile)
+	confFile := ws.Dir + "/telegraf.conf"
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	if err := emu.ResetStats(); err != nil {
+		return nil, err
+	}
+	proc, err := startTelegraf(env.bin("telegraf"), confFile)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.kill()
+	// plaid-sync gathers at start, then at each of Telegraf's newlines: one
+	// /transactions/sync per item each time, Plaid having nothing new.
+	waitSyncs := func(gathers int) error {
+		deadline := time.Now().Add(diyGatherTimeout)
+		for {
+			s, err := emu.Stats()
+			if err != nil {
+				return err
+			}
+			if s.Calls[endpointSync] >= gathers*items {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("gather %d did not finish within %s; Telegraf: %s", gathers, diyGatherTimeout, proc.stderr.String())
+			}
+			select {
+			case <-proc.done:
+				return fmt.Errorf("telegraf exited: %s", proc.stderr.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	if err := waitSyncs(1); err != nil {
+		return nil, err
+	}
+	child, err := childPID(proc.pid(), "plaid-sync")
+	if err != nil {
+		return nil, err
+	}
+	host0, err := processCPU(proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	plugin0, err := processCPU(child)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitSyncs(1 + hostGathers); err != nil {
+		return nil, err
+	}
+	host1, err := processCPU(proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	plugin1, err := processCPU(child)
+	if err != nil {
+		return nil, err
+	}
+	run := &HostRun{Gathers: hostGathers,
+		TelegrafCPU: float64((host1 - host0).Microseconds()) / 1000 / hostGathers,
+		PluginCPU:   float64((plugin1 - plugin0).Microseconds()) / 1000 / hostGathers}
+	if run.TelegrafPeakRSS, err = peakRSS(proc.pid()); err != nil {
+		return nil, err
+	}
+	if run.PluginPeakRSS, err = peakRSS(child); err != nil {
+		return nil, err
+	}
+	return run, proc.stop()
+}
+
+// childPID finds the child of parent whose command is name, from /proc.
+func childPID(parent int, name string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid ...": the command may hold spaces.
+		stat := string(raw)
+		open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(stat[end+1:])
+		if len(f) > 1 && stat[open+1:end] == name && f[1] == strconv.Itoa(parent) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no %s process under pid %d", name, parent)
 }
 
 // peakRSS is a running process's high-water mark of resident memory, MiB.
@@ -554,10 +694,19 @@ func totalPerItem(perItem map[string]float64) float64 {
 	return n
 }
 
+// perGatherCPU prints CPU ms per gather, or the bound that /proc's clock
+// tick of 10 ms gives over gathers when no tick was counted.
+func perGatherCPU(ms float64, gathers int) string {
+	if ms == 0 {
+		return fmt.Sprintf("< %.1f ms", 10/float64(gathers))
+	}
+	return fmt.Sprintf("%.1f ms", ms)
+}
+
 // PeerCostRows are the peers' CPU, memory, calls and bytes (section 9).
 func PeerCostRows(diy, ours, python PeerRun) []Row {
 	oursCalls := totalPerItem(ours.CallsPerItem)
-	return []Row{
+	rows := []Row{
 		{
 			Metric:   fmt.Sprintf("9. DIY Telegraf (inputs.http + json_v2, cursorless /transactions/sync + /accounts/get), %d items, per gather", peerItems),
 			Target:   "reference",
@@ -578,6 +727,15 @@ func PeerCostRows(diy, ours, python PeerRun) []Row {
 				"%s, %.0f B", describeCalls(ours.CallsPerItem), ours.BytesPerItem),
 		},
 	}
+	if h := ours.Host; h != nil {
+		rows = append(rows, Row{
+			Metric:   fmt.Sprintf("9. plaid-sync under Telegraf's inputs.execd (as sample.conf), per steady gather (%d items, %d gathers)", peerItems, h.Gathers),
+			Target:   "report",
+			Measured: fmt.Sprintf("CPU Telegraf %s + plaid-sync %s; peak RSS Telegraf %.1f MiB + plaid-sync %.1f MiB", perGatherCPU(h.TelegrafCPU, h.Gathers), perGatherCPU(h.PluginCPU, h.Gathers), h.TelegrafPeakRSS, h.PluginPeakRSS),
+			Verdict:  "reference",
+		})
+	}
+	return rows
 }
 
 // PeerCorrectnessRows compare what the DIY Telegraf and plaid-sync hold at
