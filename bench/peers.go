@@ -43,6 +43,9 @@ const (
 	diyPageSize = 500
 	// diyGatherTimeout bounds the wait for one DIY gather.
 	diyGatherTimeout = time.Minute
+	// diySettle is a pause without responses that ends a DIY gather: far
+	// shorter than diyInterval, far longer than writing a response.
+	diySettle = 100 * time.Millisecond
 )
 
 // peerRates are the banks the peers run on, in transactions a day per item:
@@ -354,11 +357,11 @@ func (env *Env) diyPeer(telegraf string, opts EmulatorOptions) (PeerRun, Truth, 
 	if _, err := waitDIYGathers(emu, proc, len(items), 1); err != nil {
 		return run, Truth{}, err
 	}
-	if err := emu.ResetStats(); err != nil {
+	_, cpu0, err := settledDIYStats(emu, proc, len(items))
+	if err != nil {
 		return run, Truth{}, err
 	}
-	cpu0, err := processCPU(proc.pid())
-	if err != nil {
+	if err := emu.ResetStats(); err != nil {
 		return run, Truth{}, err
 	}
 	for range peerDays {
@@ -376,16 +379,10 @@ func (env *Env) diyPeer(telegraf string, opts EmulatorOptions) (PeerRun, Truth, 
 			return run, Truth{}, err
 		}
 	}
-	cpu1, err := processCPU(proc.pid())
+	stats, cpu1, err := settledDIYStats(emu, proc, len(items))
 	if err != nil {
 		return run, Truth{}, err
 	}
-	stats, err := emu.Stats()
-	if err != nil {
-		return run, Truth{}, err
-	}
-	// Counted from the first gather on: a gather whose calls were under way
-	// at the last read belongs to the next day.
 	run.Gathers = stats.Calls[endpointSync] / len(items)
 	if run.PeakRSS, err = peakRSS(proc.pid()); err != nil {
 		return run, Truth{}, err
@@ -446,6 +443,37 @@ func waitDIYGathers(emu *Emulator, proc *telegrafProcess, items, n int) (int, er
 		case <-proc.done:
 			return 0, fmt.Errorf("telegraf exited: %s", proc.stderr.String())
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// settledDIYStats returns the emulator's counters and Telegraf's CPU time
+// read between two gathers: every item has made as many /transactions/sync
+// as /accounts/get calls and no response bytes came for diySettle, so that
+// the figures are of whole gathers.
+func settledDIYStats(emu *Emulator, proc *telegrafProcess, items int) (plaidemu.Stats, time.Duration, error) {
+	deadline := time.Now().Add(diyGatherTimeout)
+	for {
+		before, err := emu.Stats()
+		if err != nil {
+			return before, 0, err
+		}
+		cpu, err := processCPU(proc.pid())
+		if err != nil {
+			return before, 0, err
+		}
+		time.Sleep(diySettle)
+		after, err := emu.Stats()
+		if err != nil {
+			return after, 0, err
+		}
+		n := after.Calls[endpointSync]
+		if n == after.Calls[endpointAccountsGet] && n%items == 0 &&
+			n == before.Calls[endpointSync] && totalBytes(after) == totalBytes(before) {
+			return after, cpu, nil
+		}
+		if time.Now().After(deadline) {
+			return after, 0, fmt.Errorf("no pause between Telegraf's gathers within %s", diyGatherTimeout)
 		}
 	}
 }
