@@ -211,18 +211,7 @@ func bankTransactionIDs(ctx context.Context, client *plaid.APIClient, accessToke
 // stateless poller can do.
 func diyTelegrafConfig(baseURL string, items []plaidemu.ItemInfo, outFile string) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, `[agent]
-  interval = %q
-  round_interval = false
-  collection_jitter = "0s"
-  flush_interval = %q
-  flush_jitter = "0s"
-  omit_hostname = true
-
-[[outputs.file]]
-  files = [%q]
-  data_format = "influx"
-`, diyInterval, diyInterval, outFile)
+	b.WriteString(telegrafAgentConfig(outFile))
 	for _, it := range items {
 		credentials := map[string]any{"client_id": ClientID, "secret": Secret, "access_token": it.AccessToken}
 		if err := writeDIYInput(&b, baseURL+endpointAccountsGet, credentials, it.Name, "plaid_balance", `
@@ -242,6 +231,23 @@ func diyTelegrafConfig(baseURL string, items []plaidemu.ItemInfo, outFile string
 		}
 	}
 	return b.String(), nil
+}
+
+// telegrafAgentConfig is the agent of the harness's Telegrafs, gathering
+// and flushing every diyInterval, and a file output to outFile.
+func telegrafAgentConfig(outFile string) string {
+	return fmt.Sprintf(`[agent]
+  interval = %q
+  round_interval = false
+  collection_jitter = "0s"
+  flush_interval = %q
+  flush_jitter = "0s"
+  omit_hostname = true
+
+[[outputs.file]]
+  files = [%q]
+  data_format = "influx"
+`, diyInterval, diyInterval, outFile)
 }
 
 // writeDIYInput writes one inputs.http of the DIY configuration: body as
@@ -267,6 +273,9 @@ func writeDIYInput(b *strings.Builder, url string, body map[string]any, item, me
 `, url, raw, item, measurement, object)
 	return nil
 }
+
+// diyEndpoints are what the DIY Telegraf calls once per item per gather.
+var diyEndpoints = []string{endpointSync, endpointAccountsGet}
 
 // PeerRun is what one peer cost and what it holds at the end.
 type PeerRun struct {
@@ -354,10 +363,10 @@ func (env *Env) diyPeer(telegraf string, opts EmulatorOptions) (PeerRun, Truth, 
 	defer proc.kill()
 
 	// The first gather, then the counters and the CPU from there on.
-	if _, err := waitDIYGathers(emu, proc, len(items), 1); err != nil {
+	if err := proc.waitGathers(emu, items, 1, diyEndpoints...); err != nil {
 		return run, Truth{}, err
 	}
-	_, cpu0, err := settledDIYStats(emu, proc, len(items))
+	_, cpu0, err := settledDIYStats(emu, proc, items)
 	if err != nil {
 		return run, Truth{}, err
 	}
@@ -374,16 +383,16 @@ func (env *Env) diyPeer(telegraf string, opts EmulatorOptions) (PeerRun, Truth, 
 		}
 		// A gather still in flight may have been answered from the day
 		// before: wait for it, then for one whose calls all came after.
-		started := (s.Calls[endpointSync] + len(items) - 1) / len(items)
-		if _, err := waitDIYGathers(emu, proc, len(items), started+1); err != nil {
+		_, started := gathersSeen(s, items, diyEndpoints)
+		if err := proc.waitGathers(emu, items, started+1, diyEndpoints...); err != nil {
 			return run, Truth{}, err
 		}
 	}
-	stats, cpu1, err := settledDIYStats(emu, proc, len(items))
+	stats, cpu1, err := settledDIYStats(emu, proc, items)
 	if err != nil {
 		return run, Truth{}, err
 	}
-	run.Gathers = stats.Calls[endpointSync] / len(items)
+	_, run.Gathers = gathersSeen(stats, items, diyEndpoints)
 	if run.PeakRSS, err = peakRSS(proc.pid()); err != nil {
 		return run, Truth{}, err
 	}
@@ -423,35 +432,47 @@ func (env *Env) diyPeer(telegraf string, opts EmulatorOptions) (PeerRun, Truth, 
 	return run, truth, err
 }
 
-// waitDIYGathers waits until each item has made n /transactions/sync and n
-// /accounts/get calls and returns n.
-func waitDIYGathers(emu *Emulator, proc *telegrafProcess, items, n int) (int, error) {
+// gathersSeen is, over items and endpoints, the fewest and the most calls
+// one item made to one endpoint: they are equal between whole gathers.
+func gathersSeen(s plaidemu.Stats, items []plaidemu.ItemInfo, endpoints []string) (fewest, most int) {
+	fewest = math.MaxInt
+	for _, it := range items {
+		for _, e := range endpoints {
+			n := s.ByItem[it.Name][e]
+			fewest, most = min(fewest, n), max(most, n)
+		}
+	}
+	return fewest, most
+}
+
+// waitGathers waits until n gathers of a Telegraf have reached the
+// emulator: every item has made n calls to each of endpoints.
+func (p *telegrafProcess) waitGathers(emu *Emulator, items []plaidemu.ItemInfo, n int, endpoints ...string) error {
 	deadline := time.Now().Add(diyGatherTimeout)
 	for {
 		s, err := emu.Stats()
 		if err != nil {
-			return 0, err
+			return err
 		}
-		if s.Calls[endpointSync] >= n*items && s.Calls[endpointAccountsGet] >= n*items {
-			return n, nil
+		if fewest, _ := gathersSeen(s, items, endpoints); fewest >= n {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("gather %d did not finish within %s (%d syncs, %d /accounts/get); Telegraf: %s",
-				n, diyGatherTimeout, s.Calls[endpointSync], s.Calls[endpointAccountsGet], proc.stderr.String())
+			return fmt.Errorf("gather %d did not finish within %s (calls: %v); Telegraf: %s", n, diyGatherTimeout, s.Calls, p.stderr.String())
 		}
 		select {
-		case <-proc.done:
-			return 0, fmt.Errorf("telegraf exited: %s", proc.stderr.String())
+		case <-p.done:
+			return fmt.Errorf("telegraf exited: %s", p.stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
 // settledDIYStats returns the emulator's counters and Telegraf's CPU time
-// read between two gathers: every item has made as many /transactions/sync
-// as /accounts/get calls and no response bytes came for diySettle, so that
+// read between two gathers: every item has made as many calls to each of
+// diyEndpoints, and no call or response byte came for diySettle, so that
 // the figures are of whole gathers.
-func settledDIYStats(emu *Emulator, proc *telegrafProcess, items int) (plaidemu.Stats, time.Duration, error) {
+func settledDIYStats(emu *Emulator, proc *telegrafProcess, items []plaidemu.ItemInfo) (plaidemu.Stats, time.Duration, error) {
 	deadline := time.Now().Add(diyGatherTimeout)
 	for {
 		before, err := emu.Stats()
@@ -467,9 +488,8 @@ func settledDIYStats(emu *Emulator, proc *telegrafProcess, items int) (plaidemu.
 		if err != nil {
 			return after, 0, err
 		}
-		n := after.Calls[endpointSync]
-		if n == after.Calls[endpointAccountsGet] && n%items == 0 &&
-			n == before.Calls[endpointSync] && totalBytes(after) == totalBytes(before) {
+		fewest, most := gathersSeen(after, items, diyEndpoints)
+		if fewest == most && totalCalls(after) == totalCalls(before) && totalBytes(after) == totalBytes(before) {
 			return after, cpu, nil
 		}
 		if time.Now().After(deadline) {
@@ -495,18 +515,23 @@ func (env *Env) pluginPeers(opts EmulatorOptions, withHost bool) (ours, python P
 	defer proc.Kill()
 	var out bytes.Buffer
 	proc.Tee(&out)
-	cpu0, err := processCPU(proc.PID())
+	// gather runs one gather and returns the CPU time it took.
+	gather := func() (time.Duration, error) {
+		before, err := processCPU(proc.PID())
+		if err != nil {
+			return 0, err
+		}
+		if _, err := proc.Gather(len(items), gatherTimeout); err != nil {
+			return 0, err
+		}
+		after, err := processCPU(proc.PID())
+		return after - before, err
+	}
+	first, err := gather()
 	if err != nil {
 		return ours, python, truth, err
 	}
-	if _, err := proc.Gather(len(items), gatherTimeout); err != nil {
-		return ours, python, truth, err
-	}
-	cpu1, err := processCPU(proc.PID())
-	if err != nil {
-		return ours, python, truth, err
-	}
-	ours.FirstGatherCPU = float64((cpu1 - cpu0).Microseconds()) / 1000
+	ours.FirstGatherCPU = float64(first.Microseconds()) / 1000
 
 	client := NewRefetchClient(emu.URL)
 	var oursStats, pythonStats plaidemu.Stats
@@ -520,18 +545,11 @@ func (env *Env) pluginPeers(opts EmulatorOptions, withHost bool) (ours, python P
 		if err := emu.ResetStats(); err != nil {
 			return ours, python, truth, err
 		}
-		before, err := processCPU(proc.PID())
+		took, err := gather()
 		if err != nil {
 			return ours, python, truth, err
 		}
-		if _, err := proc.Gather(len(items), gatherTimeout); err != nil {
-			return ours, python, truth, err
-		}
-		after, err := processCPU(proc.PID())
-		if err != nil {
-			return ours, python, truth, err
-		}
-		cpu += after - before
+		cpu += took
 		s, err := emu.Stats()
 		if err != nil {
 			return ours, python, truth, err
@@ -564,7 +582,7 @@ func (env *Env) pluginPeers(opts EmulatorOptions, withHost bool) (ours, python P
 		return ours, python, truth, err
 	}
 	if withHost {
-		if ours.Host, err = env.execdHost(emu, ws, len(items)); err != nil {
+		if ours.Host, err = env.execdHost(emu, ws, items); err != nil {
 			return ours, python, truth, fmt.Errorf("plaid-sync under Telegraf: %w", err)
 		}
 	}
@@ -587,24 +605,13 @@ const hostGathers = 10
 // execdHost runs plaid-sync on ws under a real Telegraf, configured as
 // sample.conf is (inputs.execd, signal = "STDIN"), for steady gathers: what
 // the host adds to plaid-sync's own cost.
-func (env *Env) execdHost(emu *Emulator, ws *Workspace, items int) (*HostRun, error) {
-	conf := fmt.Sprintf(`[agent]
-  interval = %q
-  round_interval = false
-  collection_jitter = "0s"
-  flush_interval = %q
-  flush_jitter = "0s"
-  omit_hostname = true
-
-[[outputs.file]]
-  files = [%q]
-  data_format = "influx"
-
+func (env *Env) execdHost(emu *Emulator, ws *Workspace, items []plaidemu.ItemInfo) (*HostRun, error) {
+	conf := telegrafAgentConfig(ws.Dir+"/telegraf-out.lp") + fmt.Sprintf(`
 [[inputs.execd]]
   command = [%q, "-config", %q, "-poll_interval_disabled"]
   signal = "STDIN"
   data_format = "influx"
-`, diyInterval, diyInterval, ws.Dir+"/telegraf-out.lp", env.bin("plaid-sync"), ws.ConfigFile)
+`, env.bin("plaid-sync"), ws.ConfigFile)
 	confFile := ws.Dir + "/telegraf.conf"
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		return nil, err
@@ -619,27 +626,7 @@ func (env *Env) execdHost(emu *Emulator, ws *Workspace, items int) (*HostRun, er
 	defer proc.kill()
 	// plaid-sync gathers at start, then at each of Telegraf's newlines: one
 	// /transactions/sync per item each time, Plaid having nothing new.
-	waitSyncs := func(gathers int) error {
-		deadline := time.Now().Add(diyGatherTimeout)
-		for {
-			s, err := emu.Stats()
-			if err != nil {
-				return err
-			}
-			if s.Calls[endpointSync] >= gathers*items {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("gather %d did not finish within %s; Telegraf: %s", gathers, diyGatherTimeout, proc.stderr.String())
-			}
-			select {
-			case <-proc.done:
-				return fmt.Errorf("telegraf exited: %s", proc.stderr.String())
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
-	if err := waitSyncs(1); err != nil {
+	if err := proc.waitGathers(emu, items, 1, endpointSync); err != nil {
 		return nil, err
 	}
 	child, err := childPID(proc.pid(), "plaid-sync")
@@ -654,7 +641,7 @@ func (env *Env) execdHost(emu *Emulator, ws *Workspace, items int) (*HostRun, er
 	if err != nil {
 		return nil, err
 	}
-	if err := waitSyncs(1 + hostGathers); err != nil {
+	if err := proc.waitGathers(emu, items, 1+hostGathers, endpointSync); err != nil {
 		return nil, err
 	}
 	host1, err := processCPU(proc.pid())
