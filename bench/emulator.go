@@ -183,11 +183,13 @@ func (e *Emulator) Advance(days int) (plaidemu.AdvanceSummary, error) {
 
 // Truth is the part of the emulator's ground truth the harness uses.
 type Truth struct {
-	Today string `json:"today"`
-	Count int    `json:"count"`
+	Today    string `json:"today"`
+	Count    int    `json:"count"`     // live transactions, pending included
+	SumCents int64  `json:"sum_cents"` // their sum(amount), in cents
 }
 
-// Truth returns the emulated date and the number of live transactions.
+// Truth returns the emulated date, the number of live transactions and
+// their sum.
 func (e *Emulator) Truth() (Truth, error) {
 	var t Truth
 	return t, e.admin(http.MethodGet, "/emulator/ground_truth", nil, &t)

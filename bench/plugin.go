@@ -135,6 +135,7 @@ type SyncProcess struct {
 	mu        sync.Mutex
 	lines     map[string]int       // lines per measurement
 	firstSeen map[string]time.Time // item + " " + measurement -> first line
+	tee       io.Writer            // gets every line, when set
 }
 
 // StartSync starts bin (plaid-sync) on the workspace's plugin.conf.
@@ -186,6 +187,10 @@ func (p *SyncProcess) read(stdout io.Reader) {
 		if _, seen := p.firstSeen[key]; !seen {
 			p.firstSeen[key] = time.Now()
 		}
+		if p.tee != nil {
+			_, _ = p.tee.Write(line)
+			_, _ = p.tee.Write([]byte{'\n'})
+		}
 		p.mu.Unlock()
 		if measurement == "plaid_item" {
 			select {
@@ -196,6 +201,14 @@ func (p *SyncProcess) read(stdout io.Reader) {
 		}
 	}
 	_, _ = io.Copy(io.Discard, stdout)
+}
+
+// Tee copies every line the process writes from now on to w, which is
+// written to while the process runs: read it after Stop.
+func (p *SyncProcess) Tee(w io.Writer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tee = w
 }
 
 // PID is the process id.

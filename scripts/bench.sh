@@ -26,6 +26,12 @@ echo "load:   $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 
 echo "== building"
 $GO build -o "$BIN/" ./cmd/plaid-sync ./cmd/plaid-emulator ./linktool ./cmd/plaid-bench
+# The peers' Telegraf (section 9 of docs/benchmarks.md): inputs.http and the
+# json_v2 parser for the do-it-yourself configuration, at the version
+# scripts/setup.sh builds; Go's build cache makes a second build quick.
+GOBIN="$(cd "$BIN" && pwd)" $GO install \
+	-tags custom,inputs.http,inputs.execd,parsers.json_v2,outputs.file,outputs.influxdb \
+	github.com/influxdata/telegraf/cmd/telegraf@v1.37.2
 
 echo "== Go benchmarks (count $RUNS)"
 {

@@ -26,12 +26,12 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plaid-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	binDir := fs.String("bin", "bin", "directory holding plaid-sync, plaid-emulator and linktool")
+	binDir := fs.String("bin", "bin", "directory holding plaid-sync, plaid-emulator, linktool and (for peers) telegraf")
 	runs := fs.Int("runs", 5, "repetitions of each timed measurement (medians are reported)")
 	goBench := fs.String("gobench", "", "output of `go test -bench` with the reference benchmarks, for the CPU floor")
 	markdown := fs.String("markdown", "", "also write the table as Markdown to this file")
 	profiles := fs.String("profiles", "", "write CPU and heap profiles of a 50,000-transaction backfill to this directory")
-	only := fs.String("only", "economy,backfill,latency,linking,scale", "scenarios to run, comma-separated")
+	only := fs.String("only", "economy,backfill,latency,linking,scale,peers", "scenarios to run, comma-separated")
 	scaleItems := fs.String("scale-items", "10,1000", "item counts of the scale table, comma-separated (10000 takes about 15 minutes: steady gathers are paced by the per-client limits)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -121,6 +121,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		results, err := env.Scale(sizes)
 		add("7. scale", bench.ScaleRows(results), err)
+	}
+	if want["peers"] {
+		r, err := env.Peers()
+		add("9. peers", r, err)
 	}
 
 	fmt.Fprintln(stdout)
