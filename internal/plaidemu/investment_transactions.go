@@ -119,10 +119,14 @@ func (e *Emulator) investmentsTransactionsGet(c *call) (any, *apiError) {
 }
 
 func (it *item) invTxnWire(t *invTxn) wireInvestmentTxn {
-	fees := cents(t.Fees)
 	w := wireInvestmentTxn{InvestmentTransactionID: t.ID, AccountID: it.Accounts[t.Acct].ID, Date: t.Date.String(),
-		Name: t.Name, Quantity: t.Quantity, Amount: cents(t.Amount), Price: cents(t.Price), Fees: &fees,
+		Name: t.Name, Quantity: t.Quantity, Amount: cents(t.Amount), Price: cents(t.Price),
 		Type: t.Type, Subtype: t.Subtype, IsoCurrencyCode: strPtr(it.Accounts[t.Acct].Currency)}
+	// fees is nullable: Plaid leaves it null where an institution reports
+	// none, as for most movements of cash; a trade carries its commission.
+	if fees := cents(t.Fees); t.Fees != 0 || t.Type == "buy" || t.Type == "sell" {
+		w.Fees = &fees
+	}
 	if t.Security >= 0 {
 		w.SecurityID = strPtr(securities[t.Security].ID)
 	}
@@ -131,18 +135,18 @@ func (it *item) invTxnWire(t *invTxn) wireInvestmentTxn {
 
 // InvestmentTxnTruth is one live investment transaction.
 type InvestmentTxnTruth struct {
-	ID         string  `json:"investment_transaction_id"`
-	AccountID  string  `json:"account_id"`
-	SecurityID string  `json:"security_id"` // "" for none
-	Date       string  `json:"date"`
-	Type       string  `json:"type"`
-	Subtype    string  `json:"subtype"`
-	Name       string  `json:"name"`
-	Quantity   float64 `json:"quantity"`
-	Price      float64 `json:"price"`
-	Amount     float64 `json:"amount"`
-	Fees       float64 `json:"fees"`
-	Currency   string  `json:"currency"`
+	ID         string   `json:"investment_transaction_id"`
+	AccountID  string   `json:"account_id"`
+	SecurityID string   `json:"security_id"` // "" for none
+	Date       string   `json:"date"`
+	Type       string   `json:"type"`
+	Subtype    string   `json:"subtype"`
+	Name       string   `json:"name"`
+	Quantity   float64  `json:"quantity"`
+	Price      float64  `json:"price"`
+	Amount     float64  `json:"amount"`
+	Fees       *float64 `json:"fees"` // nil where Plaid gives null
+	Currency   string   `json:"currency"`
 }
 
 func (it *item) investmentTxnsTruth() []InvestmentTxnTruth {
@@ -154,7 +158,7 @@ func (it *item) investmentTxnsTruth() []InvestmentTxnTruth {
 		}
 		w := it.invTxnWire(t)
 		tr := InvestmentTxnTruth{ID: w.InvestmentTransactionID, AccountID: w.AccountID, Date: w.Date, Type: w.Type,
-			Subtype: w.Subtype, Name: w.Name, Quantity: w.Quantity, Price: w.Price, Amount: w.Amount, Fees: *w.Fees,
+			Subtype: w.Subtype, Name: w.Name, Quantity: w.Quantity, Price: w.Price, Amount: w.Amount, Fees: w.Fees,
 			Currency: *w.IsoCurrencyCode}
 		if w.SecurityID != nil {
 			tr.SecurityID = *w.SecurityID

@@ -71,7 +71,7 @@ func TestInvestmentTransactions(t *testing.T) {
 	require.NoError(t, emu.RemoveInvestmentTransaction(info.Name, buy.ID))
 	require.Error(t, emu.RemoveInvestmentTransaction(info.Name, buy.ID), "already removed")
 	after := itemByName(t, emu.GroundTruth(), info.Name)
-	require.InDelta(t, cashBefore+1+buy.Amount+buy.Fees, cashOf(after), 0.005)
+	require.InDelta(t, cashBefore+1+buy.Amount+*buy.Fees, cashOf(after), 0.005)
 	got = listInvestmentTxns(t, client, info.AccessToken, "2025-01-01", "2026-03-14", 500)
 	require.Len(t, got, len(truth)-1)
 	for _, g := range got {

@@ -1,10 +1,7 @@
 package plaid
 
 import (
-	"bytes"
-	"io"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,34 +189,12 @@ func TestDamagedStateStoreRecoversInvestmentTransactions(t *testing.T) {
 	}
 }
 
-// nullFees answers /investments/transactions/get as Plaid does for a
-// transaction without fees (the emulator always sends a number): a fees of
-// 0 becomes null.
-type nullFees struct{ next http.RoundTripper }
-
-func (n nullFees) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := n.next.RoundTrip(r)
-	if err != nil || r.URL.Path != "/investments/transactions/get" {
-		return resp, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	body = bytes.ReplaceAll(body, []byte(`"fees":0,`), []byte(`"fees":null,`))
-	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-	resp.Header.Del("Content-Length")
-	return resp, nil
-}
-
 // A null fees is left out of the point, and of its replay from the ledger;
 // a trade's fees are written.
 func TestNullFeesAreLeftOut(t *testing.T) {
 	h := newHarness(t, plaidemu.Config{Seed: 15, Items: 3, HistoryDays: 90, TxPerDay: 3, Today: liabilityToday})
 	configure := func(p *Plaid) {
 		p.now = emuClock(h.emu)
-		p.Transport = nullFees{http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	first := h.plugin(configure)
 	check := func(acc *testutil.Accumulator) (without, with int) {
