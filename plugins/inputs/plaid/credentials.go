@@ -56,22 +56,17 @@ func (p *Plaid) apiOptions() (plaidapi.Options, error) {
 	}, nil
 }
 
-// redactor is a logger that can remove known secrets from its lines, as
-// plaid-sync's does. The plugin never logs a token or the secret on
-// purpose; this guards against one reaching a message from elsewhere.
-type redactor interface{ Redact(secrets ...string) }
-
 // redactSecrets registers the credentials process-wide, for the metrics'
-// error messages and Plaid's errors (internal/redact), and with the logger.
+// error messages, Plaid's errors and plaid-sync's log, whose redactor
+// applies the process-wide secrets too (internal/redact). Registered once,
+// they are held once: with thousands of items, each access token costs
+// memory in every set that holds it.
 func (p *Plaid) redactSecrets(opts plaidapi.Options) {
 	secrets := []string{opts.Secret, opts.ClientID}
 	for _, it := range p.accounts.settings.Items {
 		secrets = append(secrets, it.AccessToken)
 	}
 	redact.Register(secrets...)
-	if r, ok := p.Log.(redactor); ok {
-		r.Redact(secrets...)
-	}
 }
 
 // currentAPI returns the Plaid client for the current credentials, building a
