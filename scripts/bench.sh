@@ -4,6 +4,8 @@
 # prints one results table. docs/benchmarks.md explains every number.
 #
 #   BENCH_RUNS=5   repetitions of each measurement (medians are reported)
+#   BENCH_SCALE_ITEMS=10,100,1000,5000,10000   sizes of the scale table
+#                  (10,000 items take about 20 minutes, 5,000 about 10)
 #   BENCH_OUT=bin/bench   where the binaries, the Markdown table, the raw Go
 #                  benchmark output and the CPU and heap profiles are kept
 set -euo pipefail
@@ -42,6 +44,7 @@ echo "== Go benchmarks (count $RUNS)"
 
 echo "== scenarios ($RUNS runs each)"
 "$BIN/plaid-bench" -bin "$BIN" -runs "$RUNS" -gobench "$OUT/gobench.txt" \
+	-scale-items "${BENCH_SCALE_ITEMS:-10,100,1000,5000,10000}" \
 	-markdown "$OUT/table.md" -profiles "$OUT"
 echo
 echo "Markdown table: $OUT/table.md"

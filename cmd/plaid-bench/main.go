@@ -32,7 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	markdown := fs.String("markdown", "", "also write the table as Markdown to this file")
 	profiles := fs.String("profiles", "", "write CPU and heap profiles of a 50,000-transaction backfill to this directory")
 	only := fs.String("only", "economy,backfill,latency,linking,scale,peers", "scenarios to run, comma-separated")
-	scaleItems := fs.String("scale-items", "10,1000", "item counts of the scale table, comma-separated (10000 takes about 15 minutes: steady gathers are paced by the per-client limits)")
+	scaleItems := fs.String("scale-items", "10,100,1000,5000,10000", "item counts of the scale table, comma-separated (10000 takes about 20 minutes: its gathers are paced by Plaid's per-client limits)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
