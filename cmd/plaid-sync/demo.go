@@ -19,11 +19,15 @@ import (
 )
 
 // demoItems are linked through the emulator's sandbox, as a user would link
-// banks with linktool.
-var demoItems = []struct{ name, institution string }{
-	{"Test Chase", "ins_3"},
-	{"Test Amex", "ins_10"},
-	{"Test Platypus", "ins_109508"},
+// banks with linktool, with the products that show every measurement: cards
+// with liabilities, a brokerage account with investments.
+var demoItems = []struct {
+	name, institution string
+	products          []plaid.Products
+}{
+	{"Test Chase", "ins_3", []plaid.Products{plaid.PRODUCTS_TRANSACTIONS, plaid.PRODUCTS_LIABILITIES}},
+	{"Test Amex", "ins_10", []plaid.Products{plaid.PRODUCTS_TRANSACTIONS, plaid.PRODUCTS_LIABILITIES}},
+	{"Test Platypus", "ins_109508", []plaid.Products{plaid.PRODUCTS_TRANSACTIONS, plaid.PRODUCTS_INVESTMENTS}},
 }
 
 const (
@@ -114,7 +118,7 @@ func writeDemoAccounts(dir, baseURL string) (string, error) {
 	fmt.Fprintf(&b, "[PLAID]\nclient_id = %s\nsecret = %s\nenvironment = sandbox\nbase_url = %s\n", demoClientID, demoSecret, baseURL)
 	ctx := context.Background()
 	for _, item := range demoItems {
-		req := plaid.NewSandboxPublicTokenCreateRequest(item.institution, []plaid.Products{plaid.PRODUCTS_TRANSACTIONS})
+		req := plaid.NewSandboxPublicTokenCreateRequest(item.institution, item.products)
 		created, resp, err := client.PlaidApi.SandboxPublicTokenCreate(ctx).SandboxPublicTokenCreateRequest(*req).Execute()
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", item.name, plaidapi.FromPlaidGo(err, resp))

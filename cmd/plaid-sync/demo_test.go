@@ -31,7 +31,8 @@ func TestPlaidSyncDoesNotLinkTheEmulator(t *testing.T) {
 }
 
 // -demo -poll_interval moves the emulated bank on a day per interval, over
-// the emulator's control endpoint, and gathers what changed.
+// the emulator's control endpoint, and gathers what changed; it writes
+// every measurement the plugin has.
 func TestDemoAdvancesTheBank(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -47,5 +48,7 @@ func TestDemoAdvancesTheBank(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, cmd.Wait(), stderr.String())
 	require.GreaterOrEqual(t, strings.Count(stderr.String(), "Finished syncing 3 banks"), 3, stderr.String())
-	require.Contains(t, stdout.String(), "plaid_transaction,")
+	for _, m := range []string{"plaid_transaction", "plaid_balance", "plaid_item", "plaid_liability", "plaid_holding", "plaid_investment_transaction"} {
+		require.Contains(t, stdout.String(), m+",", "the demo writes %s", m)
+	}
 }
