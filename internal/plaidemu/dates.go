@@ -56,3 +56,23 @@ func dateRange(startDate, endDate *string) (start, end day, _ *apiError) {
 	}
 	return start, end, nil
 }
+
+// pageWindow checks options.count and options.offset of an offset-paged
+// listing as Plaid does: count 1 to 500 (100 unset), offset not negative
+// (0 unset).
+func pageWindow(countOpt, offsetOpt *int) (count, offset int, _ *apiError) {
+	count, offset = 100, 0
+	if countOpt != nil {
+		count = *countOpt
+	}
+	if offsetOpt != nil {
+		offset = *offsetOpt
+	}
+	if count < 1 || count > 500 {
+		return 0, 0, invalidField("options.count must be between 1 and 500, got %d", count)
+	}
+	if offset < 0 {
+		return 0, 0, invalidField("options.offset must not be negative, got %d", offset)
+	}
+	return count, offset, nil
+}

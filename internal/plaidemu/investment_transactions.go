@@ -56,22 +56,14 @@ func (e *Emulator) investmentsTransactionsGet(c *call) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	count, offset := 100, 0
+	var countOpt, offsetOpt *int
 	var ids *[]string
 	if o := req.Options; o != nil {
-		if o.Count != nil {
-			count = *o.Count
-		}
-		if o.Offset != nil {
-			offset = *o.Offset
-		}
-		ids = o.AccountIDs
+		countOpt, offsetOpt, ids = o.Count, o.Offset, o.AccountIDs
 	}
-	if count < 1 || count > 500 {
-		return nil, invalidField("options.count must be between 1 and 500, got %d", count)
-	}
-	if offset < 0 {
-		return nil, invalidField("options.offset must not be negative, got %d", offset)
+	count, offset, apiErr := pageWindow(countOpt, offsetOpt)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

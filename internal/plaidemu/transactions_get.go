@@ -38,8 +38,8 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	count, offset := 100, 0
 	origDesc := false
+	var countOpt, offsetOpt *int
 	var ids *[]string
 	days := 0
 	var pfcAsked *string
@@ -48,20 +48,12 @@ func (e *Emulator) transactionsGet(c *call) (any, *apiError) {
 		if o.DaysRequested != nil {
 			days = *o.DaysRequested
 		}
-		if o.Count != nil {
-			count = *o.Count
-		}
-		if o.Offset != nil {
-			offset = *o.Offset
-		}
-		ids = o.AccountIDs
+		countOpt, offsetOpt, ids = o.Count, o.Offset, o.AccountIDs
 		origDesc = o.IncludeOriginalDescription != nil && *o.IncludeOriginalDescription
 	}
-	if count < 1 || count > 500 {
-		return nil, invalidField("options.count must be between 1 and 500, got %d", count)
-	}
-	if offset < 0 {
-		return nil, invalidField("options.offset must not be negative, got %d", offset)
+	count, offset, apiErr := pageWindow(countOpt, offsetOpt)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 
 	e.mu.Lock()
