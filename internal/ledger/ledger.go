@@ -230,7 +230,6 @@ func (l *Ledger) update(item string, fn func(*itemTx) error) (err error) {
 	defer guard(&err)
 	delivered := l.takeDelivered(item)
 	var it *itemTx
-	l.forgetOutboxTop(item)
 	defer func() {
 		l.forgetOutboxTop(item)
 		if err != nil {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"maps"
+	"sync/atomic"
 )
 
 // commitBatch is about how many changes one commit applies: fewer, larger
@@ -20,21 +21,19 @@ const releaseAfter = 500
 // backfill) would otherwise leave a few pages of each resident.
 const releaseAfterReads = 64
 
-func (l *Ledger) readItem() {
-	if l.readsRelease.Add(1) < releaseAfterReads {
-		return
-	}
-	l.readsRelease.Store(0)
-	l.releaseMemory()
-}
+func (l *Ledger) readItem() { l.countTowardsRelease(&l.readsRelease, 1, releaseAfterReads) }
 
 // appliedChanges counts changes committed and drops the file's pages from
 // memory once releaseAfter of them accumulated.
 func (l *Ledger) appliedChanges(n int) {
-	if l.sinceRelease.Add(int64(n)) < releaseAfter {
+	l.countTowardsRelease(&l.sinceRelease, int64(n), releaseAfter)
+}
+
+func (l *Ledger) countTowardsRelease(counter *atomic.Int64, n, limit int64) {
+	if counter.Add(n) < limit {
 		return
 	}
-	l.sinceRelease.Store(0)
+	counter.Store(0)
 	l.releaseMemory()
 }
 
