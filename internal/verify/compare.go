@@ -174,6 +174,14 @@ func Verify(ctx context.Context, l Ledger, db *Influx, o Options) (*Report, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}
+	type item struct{ name, tag string }
+	var held []item
+	known := map[string]bool{}
+	for _, n := range names {
+		tag := o.ItemTag(n)
+		known[tag] = true
+		held = append(held, item{n, tag})
+	}
 	r := &Report{Database: db.Database()}
 	allTags := map[string]bool{}
 	for _, m := range measurements {
@@ -181,14 +189,7 @@ func Verify(ctx context.Context, l Ledger, db *Influx, o Options) (*Report, erro
 		if err != nil {
 			return nil, err
 		}
-		type item struct{ name, tag string }
-		var items []item
-		known := map[string]bool{}
-		for _, n := range names {
-			tag := o.ItemTag(n)
-			known[tag] = true
-			items = append(items, item{n, tag})
-		}
+		items := slices.Clone(held)
 		// Points of an item the ledger does not hold are all orphans.
 		for _, tag := range tags {
 			if !known[tag] {
